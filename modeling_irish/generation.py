@@ -228,7 +228,8 @@ class TuneGenerator:
                 prompt, its ``R:``, or ``"unspecified"`` without one (what the model was
                 trained on for the corpus's tunes without ``R:``; written without ``R:``);
                 for a new tune, the tune type of ``meter`` (`RHYTHM_METERS`: 9/8 a slip jig;
-                ``"unspecified"`` for a meter of none), else reel.
+                ``C|``/2/2 a reel, as the default corpus writes them; ``"unspecified"`` for a
+                meter of none), else reel.
             meter: ``N/D``, ``D`` a power of two up to 64 (`check_meter`); defaults to the
                 prompt's, else the usual meter of ``rhythm`` (`RHYTHM_METERS`: the corpus's
                 spellings too, ``"slipjig"`` 9/8, ``"double jig"`` 6/8, ``"clog"`` 2/2). A

@@ -26,6 +26,7 @@ from tokenization.keys import (  # check_key: re-exported, where generate's key 
     standard_key,
 )
 from tokenization.rhythm_types import (  # RHYTHM_METERS, rhythm_key: re-exported
+    CUT_TIME_TYPES,
     RHYTHM_METERS,
     TYPE_METERS,
     rhythm_key,
@@ -110,14 +111,31 @@ def _is_unit(unit: Fraction) -> bool:
 
 def _rhythm_of(meter: str | None) -> str:
     """The tune type a new tune is conditioned on when none is asked for: the first of
-    `TYPE_METERS` in ``meter`` ("reel" without one), "unspecified" for a meter none is in.
+    `TYPE_METERS` in ``meter`` ("reel" without one), a reel in cut time (``C|``, 2/2: the
+    default corpus's reels, `CUT_TIME_TYPES`; it was "unspecified", written without ``R:``),
+    "unspecified" for a meter none is in.
 
-    >>> _rhythm_of(None), _rhythm_of("9/8"), _rhythm_of("5/4")
-    ('reel', 'slip jig', 'unspecified')
+    >>> _rhythm_of(None), _rhythm_of("9/8"), _rhythm_of("C|"), _rhythm_of("5/4")
+    ('reel', 'slip jig', 'reel', 'unspecified')
     """
     if meter is None:
         return "reel"
+    if same_meter(meter, "2/2"):
+        return CUT_TIME_TYPES[0]
     return next((r for r, usual in TYPE_METERS.items() if same_meter(usual, meter)), "unspecified")
+
+
+def _unusual_meter(rhythm: str, meter: str) -> str | None:
+    """The usual meter of ``rhythm`` when ``meter`` is not it, for a warning; None when it is,
+    when none is known, or when ``meter`` is cut time and ``rhythm`` one of `CUT_TIME_TYPES`
+    (a reel in ``C|`` is how the default corpus writes one).
+
+    >>> _unusual_meter("jig", "3/4"), _unusual_meter("reel", "C|"), _unusual_meter("jig", "C|")
+    ('6/8', None, '6/8')
+    """
+    usual = _KEY_METERS.get(rhythm_key(rhythm))
+    cut = same_meter(meter, "2/2") and rhythm_key(rhythm) in map(rhythm_key, CUT_TIME_TYPES)
+    return None if usual is None or cut or same_meter(usual, meter) else usual
 
 
 def _usual_meter(rhythm: str) -> str:
@@ -439,8 +457,8 @@ def resolve_request(
     rhythm = (rhythm or ("unspecified" if prompt else _rhythm_of(meter))).lower()
     rhythm = rhythm_spelling(rhythm, known_rhythms)
     meter = meter or _usual_meter(rhythm)
-    usual = _KEY_METERS.get(rhythm_key(rhythm))
-    if asked_rhythm and usual and not same_meter(usual, meter):
+    usual = _unusual_meter(rhythm, meter)
+    if asked_rhythm and usual:
         logger.warning(
             "a %s is usually in %s; sampling one in %s (%s)",
             rhythm, usual, meter,

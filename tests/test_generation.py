@@ -431,6 +431,21 @@ def test_a_meter_without_a_rhythm_is_conditioned_on_the_rhythm_of_that_meter(
     assert ("R:" in tune.abc) == (rhythm is not None)
 
 
+@pytest.mark.parametrize("meter", ["C|", "2/2"])
+def test_a_new_tune_in_cut_time_is_a_reel(generator, meter, caplog):
+    """``--meter 'C|'`` (the reels of O'Neill's and Ryan's) was conditioned on "unspecified"
+    and written without ``R:``, where ``--meter C`` got ``R:reel``; a reel or hornpipe asked
+    for in cut time is no unusual meter to warn about, a jig is."""
+    (tune,) = generator.generate(1, meter=meter, seed=0, num_bars=2)
+    assert tune.rhythm == "reel" and "\nR:reel\nM:2/2\n" in tune.abc
+    assert tune.rows[0, RHYTHM_COLUMN] == generator.vocab.id("rhythm", "reel")
+    with caplog.at_level("WARNING", logger="modeling_irish.generation"):
+        for rhythm in ("reel", "hornpipe", "jig"):
+            generator.generate(1, rhythm=rhythm, meter=meter, seed=0, num_bars=2)
+    assert "usually" in caplog.text and "a jig is usually in 6/8" in caplog.text
+    assert "a reel is usually" not in caplog.text and "a hornpipe is" not in caplog.text
+
+
 @pytest.mark.parametrize(
     "rhythm, meter, written",
     [
