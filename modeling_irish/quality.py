@@ -317,7 +317,9 @@ def _score_events(items: list[Any]) -> list[tuple]:
 
 
 def reread_music21(tune: Any) -> bool:
-    """music21 reads the same pitches and durations, in order. What it prints on stderr and
+    """music21 reads the same pitches and durations, in order: the ABC holds the tokens sampled,
+    those of a tune cut at the hard row limit too (whether it ends properly is `valid`'s
+    question, not this one's). What it prints on stderr and
     its Python warnings meanwhile are kept out of our output, for this thread only
     (`music21_said`): other threads' printing and warnings go on as ever."""
     try:  # music21 writes beam warnings straight to stderr: keep them out of our output
