@@ -479,7 +479,9 @@ def load_abc_corpus(
     thesession id from ``S: https://thesession.org/tunes/<id>#setting<setting>``, else
     ``<file or collection>:<X>``; a file named like one read before it from another source
     gets more of its path, ``b/book:<X>``), ``setting_id`` ("" if none), ``title``,
-    ``rhythm`` (``R:`` lower-case, "" if none), ``meter``, ``mode``, ``key`` (original key as
+    ``rhythm`` (``R:`` lower-case, one spelling per tune type: ``R:slipjig`` and ``R:Slip-Jig``
+    are thesession's ``slip jig``, as the tokenizer reads them, `rhythm_type`; "" if none; the
+    ``abc`` column keeps ``R:`` as written), ``meter``, ``mode``, ``key`` (original key as
     written, e.g. ``"D major"``; the corpus's ``K: C <mode>`` placeholder is resolved from
     ``Z:`` when present, else to the white-key mode), ``abc`` (the tune's full text),
     ``source``, ``x``, ``n_notes``.

@@ -15,6 +15,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from tokenization.rhythm_types import TYPE_METERS
+
 __all__ = [
     "CSV_FIELD_LIMIT",
     "DUMP_SUFFIXES",
@@ -45,13 +47,9 @@ def dump_format(path: str | os.PathLike) -> str | None:
     return DUMP_SUFFIXES.get(Path(uncompressed_name(path)).suffix.lower())
 
 
-#: The meter that a thesession tune type implies (not ``march``: 2/4, 4/4 and 6/8 all occur),
-#: for a dump row without one.
-_TYPE_METERS = {
-    **dict.fromkeys(("reel", "hornpipe", "barndance", "strathspey"), "4/4"),
-    **{"jig": "6/8", "slip jig": "9/8", "slide": "12/8", "polka": "2/4", "three-two": "3/2"},
-    **dict.fromkeys(("waltz", "mazurka"), "3/4"),
-}
+#: The meter that a thesession tune type implies, for a dump row without one: `TYPE_METERS`,
+#: but not ``march`` (2/4, 4/4 and 6/8 all occur: a row without a meter is read in free meter).
+_TYPE_METERS = {rhythm: meter for rhythm, meter in TYPE_METERS.items() if rhythm != "march"}
 
 
 def _read_text(path: Path) -> str:

@@ -165,6 +165,25 @@ def test_tunebook_file_columns_ids_and_keys(tmp_path):
 
 
 @needs_parser
+def test_a_tune_type_spelled_several_ways_is_one_rhythm_value(tmp_path):
+    """O'Neill's writes R:slipjig and R:slip jig: the rhythm column had both, and the tokenizer
+    built from the corpus two rhythm values for one tune type."""
+    from tokenization.tokenization_abc import AbcTokenizer
+
+    written = ["slipjig", "Slip-Jig", "slip jig", "Three Two", "Double Jig", "Air"]
+    book = write(tmp_path / "book.abc", [
+        tune(x, f"Tune {x}", sid=(x, x), rhythm=rhythm) for x, rhythm in enumerate(written, 1)
+    ])  # fmt: skip
+    by_x = {row["x"]: row for row in rows(load_abc_corpus(book, split_ratios=(1, 0, 0)))}
+    assert [by_x[x]["rhythm"] for x in range(1, 7)] == [
+        "slip jig", "slip jig", "slip jig", "three-two", "double jig", "air"]  # fmt: skip
+    assert "R: slipjig\n" in by_x[1]["abc"]  # the tune's text keeps its R: as written
+    vocab = AbcTokenizer.train([by_x[x]["abc"] for x in range(1, 7)]).abc_vocab.values["rhythm"]
+    assert {row["rhythm"] for row in by_x.values()} <= set(vocab)
+    assert "slipjig" not in vocab and "three two" not in vocab
+
+
+@needs_parser
 def test_folder_is_read_recursively_with_path_based_ids(tmp_path):
     folder = tmp_path / "tunes"
     write(folder / "a.abc", [tune(1, "One"), tune(2, "Two")])

@@ -15,6 +15,7 @@ from .abc_lexer import read_number
 from .capped_warnings import skip_reason
 from .raw_tune import RawTune
 from .reader_warnings import drops_voices
+from .rhythm_types import rhythm_type
 
 __all__ = [
     "BARS_SKIP_REASON",
@@ -167,7 +168,8 @@ def parse_raw(raw: RawTune, options: ParseOptions, sound: bool = False) -> Parse
         "tune_id": tune_id,
         "setting_id": setting_id,
         "title": tune.title,
-        "rhythm": _first(tune.fields, "R").lower(),
+        # one spelling per tune type (R:slipjig, R:Slip-Jig: slip jig); the abc column keeps R:
+        "rhythm": rhythm_type(_first(tune.fields, "R")),
         "meter": tune.meter or "",
         "mode": mode,
         "key": key,

@@ -11,7 +11,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-__all__ = ["CUT_TIME_TYPES", "RHYTHM_METERS", "TYPE_METERS", "rhythm_key", "rhythm_spelling"]
+__all__ = [
+    "CUT_TIME_TYPES",
+    "RHYTHM_METERS",
+    "TYPE_METERS",
+    "rhythm_key",
+    "rhythm_spelling",
+    "rhythm_type",
+]
 
 #: The usual meter of each tune type of thesession.org (the corpus's usual one). A new tune in
 #: one of these meters, asked for without a rhythm, is conditioned on the first type in it.
@@ -63,20 +70,35 @@ def rhythm_key(rhythm: str) -> str:
 
 def rhythm_spelling(rhythm: str, known: Iterable[str] = ()) -> str:
     """The spelling of ``rhythm`` that the tokenizer's vocabulary has (``known``, its rhythm
-    values), else that of `RHYTHM_METERS`, else ``rhythm``: ``rhythm`` itself when it is one,
-    else the first of them of its `rhythm_key`. A model is conditioned on the spelling its
-    corpus has (thesession's ``slip jig``, O'Neill's ``slipjig``), not on ``<unk>``.
+    values), else that of `TYPE_METERS` (thesession's), else that of `RHYTHM_METERS`, else
+    ``rhythm``: ``rhythm`` itself when it is one, else the first of them of its `rhythm_key`.
+    A model is conditioned on the spelling its corpus has (thesession's ``slip jig``, an older
+    vocabulary's ``slipjig``), not on ``<unk>``; a new vocabulary has one spelling of a type
+    (O'Neill's ``R:slipjig`` is ``slip jig``, as the corpus loader's ``rhythm`` column has it).
 
     >>> rhythm_spelling("slip-jig", ["jig", "slip jig"]), rhythm_spelling("slip jig", ["slipjig"])
     ('slip jig', 'slipjig')
-    >>> rhythm_spelling("Three_Two"), rhythm_spelling("air", ["reel"])
-    ('three-two', 'air')
+    >>> rhythm_spelling("Three_Two"), rhythm_spelling("air", ["reel"]), rhythm_spelling("slipjig")
+    ('three-two', 'air', 'slip jig')
     """
     key = rhythm_key(rhythm)
-    for spellings in (list(known), list(RHYTHM_METERS)):
+    for spellings in (list(known), list(TYPE_METERS), list(RHYTHM_METERS)):
         if rhythm in spellings:
             return rhythm
         same = [spelled for spelled in spellings if rhythm_key(spelled) == key]
         if same:
             return same[0]
     return rhythm
+
+
+def rhythm_type(written: str) -> str:
+    """The tune type of an ``R:`` field as written, one spelling per type: lower-cased, and
+    spelled as `rhythm_spelling` spells it without a vocabulary (thesession's ``slip jig`` for
+    O'Neill's ``slipjig``, ``three-two`` for ``Three Two``); "" for none. The corpus loader's
+    ``rhythm`` column, so that its values are the tokenizer's (`HeaderInfo.from_tune`).
+
+    >>> [rhythm_type(r) for r in ("Slip-Jig", "slipjig", " Double Jig ", "Air", "")]
+    ['slip jig', 'slip jig', 'double jig', 'air', '']
+    """
+    rhythm = written.strip().lower()
+    return rhythm_spelling(rhythm) if rhythm else ""
