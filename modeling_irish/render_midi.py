@@ -6,11 +6,12 @@ render's messages."""
 from __future__ import annotations
 
 import copy
+import functools
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from fractions import Fraction
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .cli import first_line
 from .file_utils import ReplacingFiles, replacing_file
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 
     from tokenization.abc_parser import AbcTune
     from tokenization.capped_warnings import CappedWarnings
+    from tokenization.keys import Key
 
 __all__ = ["MIDI_LONGEST_WAIT", "to_midi", "tune_label"]
 
@@ -209,28 +211,27 @@ def _signature_marks(
     (`_midi_meter`) and none is written there; readers keep the one before."""
     import music21
 
-    from .render_musicxml import key_signature
-
-    keys: list[tuple[int, Music21Object | None]] = [
-        (at, _midi_key(key_signature(k))) for at, k in [(0, tune.key), *tune.key_changes]
-    ]
+    keys = [(at, _midi_key_value(k)) for at, k in [(0, tune.key), *tune.key_changes]]
     header = _midi_meter(tune.meter, label)
     meters = [(0, header)] + [(at, _midi_meter(m, label, True)) for at, m in tune.meter_changes]
-    signed: list[tuple[int, Music21Object | None]] = [
-        (at, music21.meter.TimeSignature(m) if m else None) for at, m in meters
-    ]
     bars = [token.text if token.kind == "bar" else "" for token in tune.tokens]
     order = [i for run in played_span_order(bars, spans) for i in run]
     starts = start_times([tune.tokens[i] for i in order])
     marks: list[tuple[Fraction, Music21Object]] = []
-    for changes in (keys, signed):
-        in_force = _in_force(changes, len(tune.tokens))
+    builds: list[tuple[Sequence[tuple[int, Any]], Callable[[Any], Music21Object]]] = [
+        (keys, _key_mark),
+        (meters, music21.meter.TimeSignature),
+    ]
+    for changes, build in builds:
+        # the change in force by its index: each change is written anew, as read
+        numbered = [(at, None if v is None else n) for n, (at, v) in enumerate(changes)]
+        in_force = _in_force(numbered, len(tune.tokens))
         last = None
         for start, i in zip(starts, order):
             now = in_force[i]
-            if now is not None and now is not last:
-                last = now  # a copy written: a stream holds an element once
-                marks.append((start, copy.deepcopy(now)))
+            if now is not None and now != last:
+                last = now  # a new element each time: a stream holds an element once
+                marks.append((start, build(changes[now][1])))
     return marks
 
 
@@ -252,6 +253,50 @@ def _midi_key(signature: KeySignature) -> KeySignature:
     same = music21.key.KeySignature(sharps - 12 if sharps > 0 else sharps + 12)
     mode = getattr(signature, "mode", None)
     return same.asKey(mode) if mode in ("major", "minor") else same
+
+
+@functools.cache
+def _midi_key_value(key: Key) -> tuple[int, bool]:
+    """``(sharps, minor)`` of the MIDI key signature of ``key`` (`key_signature`, `_midi_key`):
+    all that music21 writes of it (flats as negative sharps; minor for a minor `Key`, major
+    otherwise). Worked out once a key: music21 builds a scale for each `Key` it makes (about
+    2 ms, 3.6 s of a tune of 200 ``[K:]``).
+
+    >>> from tokenization.keys import Key
+    >>> _midi_key_value(Key("B", "minor")), _midi_key_value(Key("D#", "major"))
+    ((2, True), (-3, False))
+    """
+    import music21
+
+    from .render_musicxml import key_signature
+
+    signature = _midi_key(key_signature(key))
+    return signature.sharps, isinstance(signature, music21.key.Key) and signature.mode == "minor"
+
+
+def _key_mark(value: tuple[int, bool]) -> KeySignature:
+    """A new music21 key signature that MIDI writes as ``value`` (`_midi_key_value`): a bare
+    `KeySignature` for a major key (made at once, where a `Key` builds its scale), a copy of a
+    `Key` made once for a minor one (music21 writes minor only for a `Key`).
+
+    >>> _key_mark((2, False)), _key_mark((-1, True))
+    (<music21.key.KeySignature of 2 sharps>, <music21.key.Key of d minor>)
+    """
+    import music21
+
+    sharps, minor = value
+    if minor:
+        return copy.deepcopy(_minor_key(sharps))
+    return music21.key.KeySignature(sharps)
+
+
+@functools.cache
+def _minor_key(sharps: int) -> KeySignature:
+    """The music21 minor `Key` of ``sharps`` sharps (negative: flats), made once (`_key_mark`
+    copies it)."""
+    import music21
+
+    return music21.key.KeySignature(sharps).asKey("minor")
 
 
 def _in_force(changes: Sequence[tuple[int, _Value | None]], size: int) -> list[_Value | None]:

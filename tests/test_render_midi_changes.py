@@ -81,3 +81,22 @@ def test_a_key_of_more_than_seven_sharps_or_flats_is_written_as_its_enharmonic(t
     path = to_midi("X:1\nL:1/8\nK:D#\nDEF|[K:Fb]DEF|[K:G#m]DEF|]\n", str(tmp_path / "k.mid"))
     keys = [what for _, what in _signatures(path) if what.startswith("K:")]
     assert keys == ["K:-3", "K:4", "K:5m"]  # E flat, E, and G# minor as it is
+
+
+def test_midi_key_value_is_what_midi_writes_of_the_key():
+    """A key's MIDI value is its sharps and minor flag, clamped to 7 (`_midi_key`), worked out
+    once a key; each mark made of it is a new element that music21 writes the same."""
+    import music21
+
+    from modeling_irish.render_midi import _key_mark, _midi_key_value
+    from tokenization.keys import Key
+
+    assert _midi_key_value(Key("E", "dorian")) == (2, False)
+    assert _midi_key_value(Key("D#", "minor")) == (6, True)
+    assert _midi_key_value(Key("D#", "major")) == (-3, False)
+    first, second = _key_mark((-1, True)), _key_mark((-1, True))
+    assert first is not second
+    assert isinstance(first, music21.key.Key) and first.mode == "minor" and first.sharps == -1
+    events = music21.midi.translate.keySignatureToMidiEvents
+    assert events(_key_mark((2, False)), False)[0].data == b"\x02\x00"
+    assert events(first, False)[0].data == b"\xff\x01"
