@@ -76,7 +76,8 @@ def test_other_os_errors_keep_their_traceback(monkeypatch):
 @pytest.mark.usefixtures("one_torch_thread")
 def test_a_file_where_the_cache_puts_a_folder_is_one_line(reels_abc, tmp_path, capsys):
     """A file named as the cached vocabulary's folder: os.replace's NotADirectoryError was a
-    traceback, once the corpus was read."""
+    traceback, once the corpus was read; then the line did not say which path was wrong, nor
+    that deleting the file is the fix."""
     cache = tmp_path / "cache"
     argv = [
         "--corpus", reels_abc, "--split_ratios", "0.5", "0.25", "0.25",
@@ -94,5 +95,6 @@ def test_a_file_where_the_cache_puts_a_folder_is_one_line(reels_abc, tmp_path, c
     line = capsys.readouterr().err.strip().splitlines()[-1]
     assert line.startswith(f"train.py: error: cannot move {cache}{os.sep}abc-tokenizer-")
     assert line.endswith(
-        f" to {vocabulary}: Not a directory (TRAIN_TRACEBACK=1 prints where it was met)"
+        f" to {vocabulary}: Not a directory ({vocabulary} is a file in the way of that folder:"
+        " delete it, or move it away) (TRAIN_TRACEBACK=1 prints where it was met)"
     )

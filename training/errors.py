@@ -167,8 +167,23 @@ def file_failure(err: BaseException) -> str | None:
     name, reason = _path_text(err.filename), os.strerror(err.errno)
     tail = f"({TRACEBACK_ENV}=1 prints where it was met)"
     if err.filename2 is not None:
-        return f"cannot move {name} to {_path_text(err.filename2)}: {reason} {tail}"
+        target = _path_text(err.filename2)
+        return f"cannot move {name} to {target}: {reason}{_in_the_way(target)} {tail}"
     return f"{name}: {reason} {tail}"
+
+
+def _in_the_way(target: str) -> str:
+    """What to do about the destination ``target`` of a failed rename, when it is a file where
+    a folder goes (a cache entry ``abc-tokenizer-<digest>`` left as a file): the bare errno
+    (``Not a directory``) did not say which of the two paths was wrong, nor that the fix is to
+    delete it. Empty when ``target`` is a folder or is not there.
+
+    >>> _in_the_way("no/such/target")
+    ''
+    """
+    if os.path.lexists(target) and not os.path.isdir(target):
+        return f" ({target} is a file in the way of that folder: delete it, or move it away)"
+    return ""
 
 
 def _file_name(err: OSError) -> str | None:
