@@ -433,6 +433,19 @@ def _gave_double_dash(action: argparse.Action, argv: Sequence[str]) -> bool:
     return False
 
 
+def _stdin_twice(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str | None:
+    """Why the command's list of files (``check - -``, ``transpose a.abc - -``) is refused, or
+    None: ``-`` (stdin) given more than once. Stdin is read whole the first time, so a second
+    ``-`` read nothing and failed as "empty input"; refused as ``render`` refuses it, because
+    ``cat - -`` reads a terminal twice but a pipe or a file once, and no reading pleases both."""
+    child = _command_parser(parser, args.command)
+    for action in child._get_positional_actions():
+        values = getattr(args, action.dest, None)
+        if action.nargs in ("+", "*") and isinstance(values, list) and values.count("-") > 1:
+            return "'-' (stdin) can be given once"
+    return None
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """The command line `argv` (default: ``sys.argv[1:]``) read and checked: ``--help``, a missing
     or unknown argument and a bad value end the program here, with argparse's usage and exit
@@ -445,6 +458,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         _refuse_unknown(parser, args.command, unknown)
     check = _USAGE_CHECKS.get(args.command)
     problem = check(args) if check is not None else None
+    problem = problem or _stdin_twice(parser, args)
     if problem:
         _command_parser(parser, args.command).error(problem)
     return args

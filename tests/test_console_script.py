@@ -224,6 +224,22 @@ def test_generation_options_that_cannot_go_together_are_usage_errors(argv, messa
 
 
 @pytest.mark.parametrize(
+    "argv",
+    [
+        ["check", "-", "-"],
+        ["check", "t.abc", "-", "--bars", "-"],
+        ["transpose", "-", "-", "--key", "G"],
+        ["evaluate-lm", "--model", "m", "-", "-"],
+    ],
+)
+def test_stdin_twice_is_a_usage_error_for_every_command_of_files(argv, capsys):
+    """``check - -`` read stdin whole for the first ``-`` and reported the second as "FAIL
+    stdin: empty input", exit 1; every command that takes a list of files refuses it, as
+    render does."""
+    _assert_usage_error(argv, "'-' (stdin) can be given once", capsys)
+
+
+@pytest.mark.parametrize(
     ("render", "message"),
     [
         ("", "no format given; choose from svg, midi, wav, musicxml (comma-separated)"),
