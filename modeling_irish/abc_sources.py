@@ -361,14 +361,18 @@ def _one_source(source: str | os.PathLike | None, said: CappedWarnings) -> Itera
 
 
 def _missing(source: Any) -> FileNotFoundError:
-    """The error for a source that is no file, folder nor music21 book; one written as a glob
-    pattern (``tunes/*.abc``, as `datasets.load_dataset` takes them) is told how to give it.
+    """The error for a source that is no file, folder nor music21 book: it says first that the
+    file does not exist, in the words of ``check`` and of the commands' argument checks
+    (`irish_tune.arg_types.abc_source`), then the names it could also have been. One written as
+    a glob pattern (``tunes/*.abc``, as `datasets.load_dataset` takes them) is told how to give it.
 
+    >>> str(_missing("nosuch.abc"))
+    "no such file or folder: nosuch.abc (nor 'music21' or one of ['oneills1850', 'ryansMammoth'])"
     >>> str(_missing("tunes/*.abc")).split("; ")[1]
     'a glob pattern is not expanded: give its folder, or its files as a list'
     """
-    said = f"ABC source {source!r} is neither a file, a folder, 'music21' nor one of "
-    said += str(sorted(MUSIC21_COLLECTIONS))
+    said = f"no such file or folder: {source} (nor 'music21' or one of "
+    said += f"{sorted(MUSIC21_COLLECTIONS)})"
     if any(sign in str(source) for sign in "*?["):
         said += "; a glob pattern is not expanded: give its folder, or its files as a list"
     return FileNotFoundError(said)

@@ -164,7 +164,8 @@ def test_a_tune_that_cannot_be_read_or_is_of_another_mode_is_named_and_left_out(
 
 def test_refused_runs_write_nothing_and_exit_2(tmp_path, capsys, monkeypatch):
     """A key that is no key name, a missing file, or no tune at all: one line, status 2, and an
-    earlier ``-o`` file left as it was."""
+    earlier ``-o`` file left as it was. A missing file is said to be missing first, as check
+    says it (it was "ABC source '...' is neither a file, a folder, 'music21' nor one of ...")."""
     import io
 
     out_file = tmp_path / "out.abc"
@@ -173,7 +174,7 @@ def test_refused_runs_write_nothing_and_exit_2(tmp_path, capsys, monkeypatch):
     book.write_text(KESH, encoding="utf-8")
     for args, said in (
         ([str(book), "--key", "D ^g"], "is not a key name"),
-        ([str(book), str(tmp_path / "missing.abc")], "missing.abc"),
+        ([str(book), str(tmp_path / "missing.abc")], f"no such file or folder: {tmp_path}"),
     ):
         status, out, err = _transpose([*args, "-o", str(out_file)], capsys)
         assert (status, out) == (2, "") and said in err and len(err.splitlines()) == 1, err
