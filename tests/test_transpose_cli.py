@@ -16,6 +16,7 @@ from tokenization.abc_parser import AbcTune, parse_abc
 from tokenization.check import check_text
 from tokenization.features import HeaderInfo, tune_to_rows
 from tokenization.keys import normalise_tune, parse_key, transpose_shift
+from tokenization.transposition import transposed_abc
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -303,3 +304,16 @@ def test_a_note_moved_out_of_midi_is_named_at_its_line_and_left_out(
     err = stderr_said(capsys, caplog, "modeling_irish.transpose_cli")
     assert f"irish-tune transpose: {book}: {named}" in err
     assert "outside the MIDI range 0-127" in err
+
+
+@pytest.mark.parametrize(("src", "dst"), [("F", "Cb"), ("B", "F"), ("C", "F#"), ("Db", "G")])
+def test_a_tritone_away_goes_down_and_help_and_docs_say_so(src, dst, capsys):
+    """The nearest interval has one tie, a tritone: it went down only by the order of the
+    octaves `output_shift` tried, and neither ``--help`` nor docs/abc.md said which way."""
+    tune = parse_abc(f"X:1\nL:1/8\nK:{src}\n{src[0]}{src[0].lower()}ABcd|\n")
+    moved = parse_abc(transposed_abc(tune, parse_key(dst)))
+    assert [p - 6 for p, _ in _notes(tune)] == [p for p, _ in _notes(moved)]
+    with pytest.raises(SystemExit):
+        irish_tune.main(["transpose", "--help"])
+    assert "a tritone down" in " ".join(capsys.readouterr().out.split())
+    assert "goes down 6 semitones" in (ROOT / "docs" / "abc.md").read_text(encoding="utf-8")

@@ -493,18 +493,24 @@ def output_shift(
     read again gives the same rows. With ``pitches`` (the tune's normalised note
     pitches) the octave is chosen instead so that their median lands nearest `PLAYING_CENTRE`,
     the register in which traditional tunes are played and written (a new tune has no original
-    octave to return to), or nearest ``centre`` (a continued prompt: where it was typed).
+    octave to return to), or nearest ``centre`` (a continued prompt: where it was typed). A tie
+    (a tritone: F to Cb, B to F) goes down, as `transpose_shift` does (-6, never +6) and as
+    normalisation sends G major down to C (`normalise_shift`), keeping tunes low in the
+    fiddle's range rather than raising them into positions.
 
     >>> output_shift(Key("C", "major"), Key("G", "major"))
     7
     >>> output_shift(Key("C", "major"), Key("G", "major"), [60, 62, 64, 65, 67, 69, 71, 72])
     7
+    >>> output_shift(Key("C", "major"), Key("F#", "major"), [60], centre=60)  # a tritone: down
+    -6
     """
     base = -normalise_shift(target) if white == target.white else -transpose_shift(target, white)
     if not pitches:
         return base
     median = sorted(pitches)[len(pitches) // 2]
-    return min((base - 12, base, base + 12), key=lambda s: abs(median + s - centre))
+    # ties (a tritone away) go to the lower shift, explicitly rather than by the order of the list
+    return min((base - 12, base, base + 12), key=lambda s: (abs(median + s - centre), s))
 
 
 def transpose_tokens(tokens: list[Token], semitones: int) -> list[Token]:

@@ -45,8 +45,9 @@ def transposed_abc(
     key it was read in written first in ``Z:``), written in that white key (``K:Ddor``: a real
     key, as `AbcTokenizer.decode` writes a tune of the corpus's rows, not the corpus's ``K: C
     Dorian`` placeholder, which other readers take for C dorian). In ``key``, the notes move by
-    the nearest interval (-6..+6 semitones: the octave whose middle note is nearest the tune's
-    own), so a tune asked for in its own key keeps its pitches.
+    the nearest interval (-6..+5 semitones: the octave whose middle note is nearest the tune's
+    own; a tritone goes down, `output_shift`), so a tune asked for in its own key keeps its
+    pitches.
 
     The header is kept as `irish-tune check`'s round trip keeps it: its number, every title and
     rhythm, the meter, and every other field but ``L:`` and ``V:`` (``C:``, ``Q:``, ``P:``,
