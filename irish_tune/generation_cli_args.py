@@ -36,12 +36,13 @@ DEFAULT_MAX_ROWS = 600
 
 def meter_arg(text: str) -> str:
     """``--meter``: ``N/D`` with positive whole numbers, ``D`` a power of two up to 64 (the
-    check `TuneGenerator.generate` makes too, `check_meter`). Whether the model's tokenizer can
-    fill such a bar is checked when sampling starts; whether it has seen the meter too (a
-    warning names what it never saw).
+    check `TuneGenerator.generate` makes too, `check_meter`), or ``C`` / ``C|``, kept as given:
+    the tune's ``M:`` writes the symbol asked for, read as 4/4, 2/2. Whether the model's
+    tokenizer can fill such a bar is checked when sampling starts; whether it has seen the
+    meter too (a warning names what it never saw).
 
-    >>> meter_arg("6/8"), meter_arg(" 3/2 ")
-    ('6/8', '3/2')
+    >>> meter_arg("6/8"), meter_arg(" 3/2 "), meter_arg("C|")
+    ('6/8', '3/2', 'C|')
     >>> meter_arg("0/8")
     Traceback (most recent call last):
     ...
@@ -50,9 +51,10 @@ def meter_arg(text: str) -> str:
     from .value_checks import check_meter  # light, but it reads ABC: only for a --meter given
 
     try:
-        return check_meter(text)
+        meter = check_meter(text)
     except ValueError as err:
         raise argparse.ArgumentTypeError(str(err)) from None
+    return text.strip() if text.strip() in ("C", "C|") else meter
 
 
 def seed_arg(text: str) -> int:

@@ -230,11 +230,13 @@ class TuneGenerator:
                 for a new tune, the tune type of ``meter`` (`RHYTHM_METERS`: 9/8 a slip jig;
                 ``C|``/2/2 a reel, as the default corpus writes them; ``"unspecified"`` for a
                 meter of none), else reel.
-            meter: ``N/D``, ``D`` a power of two up to 64 (`check_meter`); defaults to the
-                prompt's, else the usual meter of ``rhythm`` (`RHYTHM_METERS`: the corpus's
-                spellings too, ``"slipjig"`` 9/8, ``"double jig"`` 6/8, ``"clog"`` 2/2). A
-                prompt without a meter (no ``M:``, or ``M:none``), and a new tune of a rhythm
-                not in `RHYTHM_METERS` (``"air"``), need one given.
+            meter: ``N/D``, ``D`` a power of two up to 64 (`check_meter`), or ``C`` / ``C|``
+                (conditioned as 4/4, 2/2, written ``M:C`` / ``M:C|`` as asked); defaults to the
+                prompt's (its ``M:`` written as it is), else the usual meter of ``rhythm``
+                (`RHYTHM_METERS`: the corpus's spellings too, ``"slipjig"`` 9/8,
+                ``"double jig"`` 6/8, ``"clog"`` 2/2). A prompt without a meter (no ``M:``, or
+                ``M:none``), and a new tune of a rhythm not in `RHYTHM_METERS` (``"air"``), need
+                one given.
             mode: ``"major"``, ``"dorian"``...; overrides the mode of ``key``.
             key: the real key to write (``"D"``, ``"E dorian"``; default D, or the prompt's);
                 the model is conditioned on the same mode on the white keys.
@@ -419,7 +421,7 @@ class TuneGenerator:
             real,
             unwritable,
             key=req.key,
-            meter=req.meter,
+            meter=req.written_meter,
             unit=req.unit,
             title=title or default_title(req, rhythm, number),
             rhythm=rhythm,

@@ -54,6 +54,7 @@ __all__ = [
     "check_key",
     "check_line_offset",
     "default_title",
+    "meter_symbol",
     "prompt_parts",
     "resolve_request",
     "rhythm_key",
@@ -83,6 +84,12 @@ class TuneRequest:
     #: the prompt as typed (None without one), its tokens aligned with `prompt_tokens`: the
     #: errors about the prompt name its notes as the user wrote them
     written_prompt: AbcTune | None = None
+    #: the ``M:`` value written, ``meter`` or the symbol it was asked for with (``C``, ``C|``,
+    #: as `--meter` or the prompt's ``M:`` gave it): conditioning reads ``meter`` alone
+    written_meter: str = ""
+
+    def __post_init__(self) -> None:
+        self.written_meter = self.written_meter or self.meter
 
 
 def spelled(key: Key) -> Key:
@@ -107,6 +114,24 @@ def _is_unit(unit: Fraction) -> bool:
     except ValueError:
         return False
     return True
+
+
+#: The ``M:`` symbols of common and cut time (4/4, 2/2), written as asked.
+METER_SYMBOLS = ("C", "C|")
+
+
+def meter_symbol(asked: str | None, meter: str) -> str:
+    """The ``M:`` value to write for ``meter`` (``N/D``): ``asked`` stripped when it is a symbol
+    of `METER_SYMBOLS` for that meter (a tune asked for in ``C|`` is written ``M:C|``, not
+    ``M:2/2``), else ``meter``.
+
+    >>> meter_symbol("C|", "2/2"), meter_symbol(" C ", "4/4"), meter_symbol("4/4", "4/4")
+    ('C|', 'C', '4/4')
+    >>> meter_symbol(None, "6/8"), meter_symbol("C", "2/2")
+    ('6/8', '2/2')
+    """
+    symbol = asked.strip() if isinstance(asked, str) else ""
+    return symbol if symbol in METER_SYMBOLS and same_meter(symbol, meter) else meter
 
 
 def _rhythm_of(meter: str | None) -> str:
@@ -409,6 +434,7 @@ def resolve_request(
     if isinstance(prompt, str) and not prompt.strip():
         prompt = None  # blank: a new tune, as "" (and the pipeline's blank input) is
     unit = check_unit_length(unit_length if unit_length is not None else "1/8")
+    asked_meter = meter
     meter = None if meter is None else check_meter(meter)
     offset = check_line_offset(prompt_line_offset)
     if prompt:
@@ -433,6 +459,8 @@ def resolve_request(
                 "or an M: line"
             )
         prompt_key, meter = original.key, meter or tune.meter
+        if asked_meter is None:  # a continuation keeps the prompt's M: as written
+            asked_meter = (original.fields.get("M") or [""])[-1]
         if unit_length is None and _is_unit(original.unit):
             unit = original.unit  # a continued tune keeps the prompt's L:
         rhythm = rhythm or (tune.fields.get("R") or [""])[0].strip().lower() or None
@@ -464,4 +492,7 @@ def resolve_request(
             rhythm, usual, meter,
             "the prompt's meter" if prompt and meter == tune.meter else "the meter given",
         )  # fmt: skip
-    return TuneRequest(target, meter, rhythm, tokens, unit, centre, prompt_title, original)
+    written_meter = meter_symbol(asked_meter, meter)
+    return TuneRequest(
+        target, meter, rhythm, tokens, unit, centre, prompt_title, original, written_meter
+    )

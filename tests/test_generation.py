@@ -437,7 +437,7 @@ def test_a_new_tune_in_cut_time_is_a_reel(generator, meter, caplog):
     and written without ``R:``, where ``--meter C`` got ``R:reel``; a reel or hornpipe asked
     for in cut time is no unusual meter to warn about, a jig is."""
     (tune,) = generator.generate(1, meter=meter, seed=0, num_bars=2)
-    assert tune.rhythm == "reel" and "\nR:reel\nM:2/2\n" in tune.abc
+    assert tune.rhythm == "reel" and f"\nR:reel\nM:{meter}\n" in tune.abc
     assert tune.rows[0, RHYTHM_COLUMN] == generator.vocab.id("rhythm", "reel")
     with caplog.at_level("WARNING", logger="modeling_irish.generation"):
         for rhythm in ("reel", "hornpipe", "jig"):
@@ -601,12 +601,17 @@ def test_a_meter_other_than_n_over_a_power_of_two_is_refused(generator, meter, c
 
 @pytest.mark.parametrize("meter, read", [("C", "4/4"), ("C|", "2/2")])
 def test_common_and_cut_time_are_meters_as_in_an_m_field(generator, meter, read):
-    """``M:C`` in a prompt was accepted, ``meter="C"`` / ``--meter C`` refused."""
+    """``M:C`` in a prompt was accepted, ``meter="C"`` / ``--meter C`` refused; then both were
+    written ``M:4/4`` / ``M:2/2``: the ``M:`` keeps the symbol asked for, the conditioning and
+    `GeneratedTune.meter` read it as ``N/D``."""
     from modeling_irish.generation_cli import meter_arg
 
     (tune,) = generator.generate(1, meter=meter, seed=0, num_bars=2)
-    assert tune.meter == read and f"M:{read}\n" in tune.abc and tune.valid
-    assert meter_arg(meter) == read
+    assert tune.meter == read and f"\nM:{meter}\n" in tune.abc and tune.valid
+    (same,) = generator.generate(1, meter=read, seed=0, num_bars=2)  # sampled alike
+    assert (tune.rows == same.rows).all()
+    assert same.abc == tune.abc.replace(f"M:{meter}\n", f"M:{read}\n")
+    assert meter_arg(meter) == meter
 
 
 @pytest.mark.parametrize("meter, eighths", [("16/4", "32"), ("1/64", "1/8"), ("32/8", "32")])

@@ -84,6 +84,16 @@ def test_cli_meter_keeps_the_unseen_header_warning(model_dir, caplog, capsys):
     assert "M:7/8" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("meter", ["C|", "C"])
+def test_cli_meter_writes_the_symbol_asked_for(model_dir, meter, capsys):
+    """``--meter 'C|'`` was written ``M:2/2`` (and ``--meter C`` ``M:4/4``)."""
+    from modeling_irish.cli import main
+
+    argv = ["generate", "--model", model_dir, "--meter", meter, "--num-tunes", "1"]
+    assert main([*argv, "--num-bars", "2"]) == 0
+    assert f"\nM:{meter}\n" in capsys.readouterr().out
+
+
 def test_cli_generate_checks_render_and_out_before_sampling(tmp_path, capsys):
     from modeling_irish.cli import main
 

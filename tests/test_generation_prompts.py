@@ -282,6 +282,17 @@ def test_a_prompt_without_r_is_conditioned_on_unspecified_as_the_help_says(gener
     assert "'unspecified' for a prompt without one" in said
 
 
+@pytest.mark.parametrize("symbol, meter", [("C|", "2/2"), ("C", "4/4")])
+def test_a_prompt_in_common_or_cut_time_keeps_its_symbol(generator, symbol, meter):
+    """A continued ``M:C|`` prompt was written ``M:2/2``: its ``M:`` is kept, unless another
+    spelling of the same meter is asked for."""
+    prompt = f"X:1\nM:{symbol}\nL:1/8\nK:D\nABcd efga|"
+    (tune,) = generator.generate(1, prompt=prompt, seed=0, num_bars=2)
+    assert f"\nM:{symbol}\n" in tune.abc and tune.meter == meter and tune.valid
+    (asked,) = generator.generate(1, prompt=prompt, meter=meter, seed=0, num_bars=2)
+    assert f"\nM:{meter}\n" in asked.abc and (asked.rows == tune.rows).all()
+
+
 def test_a_prompt_in_another_meter_is_refused(generator):
     prompt = "X:1\nM:6/8\nL:1/8\nK:D\nABc def|"
     with pytest.raises(ValueError, match="the prompt is in 6/8"):

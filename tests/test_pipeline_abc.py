@@ -54,6 +54,13 @@ def test_an_incipit_is_continued_and_a_list_gives_one_result_each(model_dir):
     assert parse_abc(continued["generated_text"]).meter == "6/8"
 
 
+def test_the_pipeline_writes_the_meter_symbol_asked_for(model_dir):
+    """``meter="C|"`` was written ``M:2/2``."""
+    pipe = pipeline("abc-generation", model=model_dir)
+    (out,) = pipe(None, rhythm="reel", meter="C|", num_tunes=1, seed=0)
+    assert "\nM:C|\n" in out["generated_text"]
+
+
 def test_batch_size_is_accepted_and_changes_nothing(model_dir):
     """transformers' ``batch_size`` handed the sampler a list of incipits (a TypeError)."""
     pipe = pipeline("abc-generation", model=model_dir)
