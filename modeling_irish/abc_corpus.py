@@ -35,6 +35,7 @@ from .abc_corpus_cache import (  # the on-disk cache (its key, cache_fingerprint
     cache_hit,
     load_cached,
     piped_sources,
+    prune_caches,
     prune_corpus_cache,
     write_aside,
 )
@@ -75,6 +76,7 @@ __all__ = [
     "iter_abc_tunes",
     "load_abc_corpus",
     "music21_collection_files",
+    "prune_caches",
     "prune_corpus_cache",
     "session_tune_text",
     "split_groups",

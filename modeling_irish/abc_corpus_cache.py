@@ -32,6 +32,7 @@ __all__ = [
     "cache_fingerprint",
     "load_cached",
     "piped_sources",
+    "prune_caches",
     "prune_corpus_cache",
     "write_aside",
 ]  # and the cache helpers of `abc_corpus`, imported there by name
@@ -258,17 +259,65 @@ def _mark_used(path: Path) -> None:
         logger.debug("ABC corpus cache %s: its use is not recorded (%s)", path, err)
 
 
-def _last_used(path: Path) -> float:
-    """When the cache folder ``path`` was last written or hit (seconds since the epoch)."""
+def _last_used(path: Path, used_file: str | None) -> float:
+    """When the cache entry ``path`` was last written or hit (seconds since the epoch): the
+    mtime of its ``used_file`` (a folder's), or of ``path`` itself (a file, or a folder
+    without that file: no complete copy)."""
     try:
-        return (path / _USED_FILE).stat().st_mtime
-    except OSError:  # a folder without its report is no complete copy: its own mtime
+        return (path / used_file if used_file else path).stat().st_mtime
+    except OSError:
         return path.stat().st_mtime
+
+
+#: The cache entries of a ``cache_dir`` that `prune_caches` removes, by kind: (their name's
+#: pattern, whether each is a folder, the file whose mtime records its last use). The corpus
+#: (`cache_hit`), the vocabulary (``training.data.load_or_train_tokenizer``) and the tokenized
+#: splits (``tokenization.dataset.tokenize_dataset``) each record a hit there.
+_CACHE_KINDS = {
+    "corpus": ("abc_corpus-*", True, _USED_FILE),
+    "vocabulary": ("abc-tokenizer-*", True, "abc_vocab.json"),
+    "tokenized": ("tokenized-*.arrow", False, None),
+}
+
+
+def _stale_entries(folder: Path, kinds: list[str], cutoff: float) -> list[Path]:
+    """The entries of ``folder`` of the ``kinds`` of `_CACHE_KINDS` last used at ``cutoff`` or
+    before; writers' folders and files (a ``.tmp-`` or ``.damaged-`` in the name) are not."""
+    stale = []
+    for kind in kinds:
+        pattern, is_folder, used_file = _CACHE_KINDS[kind]
+        for path in sorted(folder.glob(pattern)):
+            stem = path.name if is_folder else path.name.removesuffix(".arrow")
+            ok = path.is_dir() if is_folder else path.is_file()
+            if ok and "." not in stem and _last_used(path, used_file) <= cutoff:
+                stale.append(path)
+    return stale
+
+
+def _prune(cache_dir: str | os.PathLike, older_than_days: float, kinds: list[str]) -> list[Path]:
+    """Delete the entries of `_stale_entries` unused for ``older_than_days`` days; return them."""
+    caller = "prune_caches" if len(kinds) > 1 else "prune_corpus_cache"
+    if not older_than_days >= 0:  # NaN too
+        raise ValueError(f"{caller}: older_than_days must be >= 0, got {older_than_days!r}")
+    folder = Path(cache_dir)
+    if not folder.is_dir():
+        raise NotADirectoryError(f"{caller}: {folder} is not a folder")
+    stale = _stale_entries(folder, kinds, time.time() - older_than_days * 86400)
+    for path in stale:
+        if path.is_dir():
+            remove_directory(path)
+        else:
+            path.unlink(missing_ok=True)  # another pruner may have taken it first
+    if stale:
+        logger.info("cache %s: removed %d entries unused for %s days",
+                    folder, len(stale), older_than_days)  # fmt: skip
+    return stale
 
 
 def prune_corpus_cache(cache_dir: str | os.PathLike, older_than_days: float = 30.0) -> list[Path]:
     """Delete the corpus cache folders (``abc_corpus-<key>``) of ``cache_dir`` that no load
-    has written or hit for ``older_than_days`` days, and return them.
+    has written or hit for ``older_than_days`` days, and return them (`prune_caches` prunes
+    the vocabularies and tokenized splits too).
 
     A new package version (or corpus, or loader option) keys a new folder and never reads the
     old ones, which are otherwise kept for ever. Age, not key, decides: two package versions
@@ -280,25 +329,21 @@ def prune_corpus_cache(cache_dir: str | os.PathLike, older_than_days: float = 30
     >>> prune_corpus_cache(tempfile.mkdtemp())
     []
     """
-    if not older_than_days >= 0:  # NaN too
-        raise ValueError(
-            f"prune_corpus_cache: older_than_days must be >= 0, got {older_than_days!r}"
-        )
-    folder = Path(cache_dir)
-    if not folder.is_dir():
-        raise NotADirectoryError(f"prune_corpus_cache: {folder} is not a folder")
-    cutoff = time.time() - older_than_days * 86400
-    stale = [
-        path
-        for path in sorted(folder.glob("abc_corpus-*"))
-        if path.is_dir() and "." not in path.name and _last_used(path) <= cutoff
-    ]
-    for path in stale:
-        remove_directory(path)
-    if stale:
-        logger.info("ABC corpus cache %s: removed %d folder(s) unused for %s days",
-                    folder, len(stale), older_than_days)  # fmt: skip
-    return stale
+    return _prune(cache_dir, older_than_days, ["corpus"])
+
+
+def prune_caches(cache_dir: str | os.PathLike, older_than_days: float = 30.0) -> list[Path]:
+    """Delete every cache entry of ``cache_dir`` that nothing has written or hit for
+    ``older_than_days`` days, and return them: the corpus folders (``abc_corpus-<key>``), the
+    vocabularies (``abc-tokenizer-<key>/``) and the tokenized splits
+    (``tokenized-<split>-<key>.arrow`` and their ``_0000i_of_0000N`` shards), by the same
+    last-use rule as `prune_corpus_cache`; writers' temporary folders are left alone.
+
+    >>> import tempfile
+    >>> prune_caches(tempfile.mkdtemp())
+    []
+    """
+    return _prune(cache_dir, older_than_days, list(_CACHE_KINDS))
 
 
 #: The warnings of the load that filled a cache folder, given again on each cache hit.

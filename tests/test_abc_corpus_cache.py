@@ -303,3 +303,41 @@ def test_prune_removes_only_the_corpus_caches_no_load_used_lately(tmp_path):
     assert prune_corpus_cache(cache, older_than_days=0) == [used]
     with pytest.raises(ValueError, match="older_than_days"):
         prune_corpus_cache(cache, older_than_days=-1)
+
+
+def _age(paths, days=40):
+    """Set the mtime of ``paths`` ``days`` days back."""
+    when = os.path.getmtime(paths[0]) - days * 86400
+    for path in paths:
+        os.utime(path, (when, when))
+
+
+def test_prune_caches_removes_vocabularies_and_tokenized_splits_unused_lately(tmp_path):
+    """A hit on a vocabulary or a tokenized split records its use, as a corpus hit does; the
+    entries no run used for the days given go, writers' folders stay."""
+    from datasets import Dataset
+
+    from modeling_irish.abc_corpus import prune_caches
+    from tokenization.dataset import tokenize_dataset
+    from training.data import load_or_train_tokenizer
+
+    tune_text = "X:1\nT:a\nM:2/4\nL:1/8\nK:G\nGA Bd|ef ge|\n"
+    splits = [Dataset.from_dict({"abc": [tune_text.replace("GA", x)]}) for x in ("GA", "AG")]
+    entries = []  # each split's vocabulary folder and tokenized file: two keys of each
+    for split in splits:  # as two package versions sharing the cache would write
+        before = set(tmp_path.iterdir())
+        tokenize_dataset(split, load_or_train_tokenizer(split, str(tmp_path)), cache_dir=tmp_path)
+        entries.append(sorted(set(tmp_path.iterdir()) - before))
+    (old_vocab, old_tokenized), (used_vocab, used_tokenized) = entries
+    assert old_vocab.name.startswith("abc-tokenizer-") and old_tokenized.suffix == ".arrow"
+    _age([old_vocab / "abc_vocab.json", used_vocab / "abc_vocab.json"])
+    _age([old_tokenized, used_tokenized])
+    tokenizer = load_or_train_tokenizer(splits[1], str(tmp_path))  # hits mark them used
+    tokenize_dataset(splits[1], tokenizer, cache_dir=tmp_path)
+    writer = tmp_path / f"{old_vocab.name}.tmp-1.2@elsewhere"
+    writer.mkdir()
+    assert sorted(prune_caches(tmp_path)) == sorted([old_tokenized, old_vocab])
+    kept = sorted(tmp_path.iterdir())
+    assert kept == sorted([used_tokenized, used_vocab, writer])
+    assert prune_caches(tmp_path, older_than_days=0) == sorted(set(kept) - {writer})
+    assert sorted(tmp_path.iterdir()) == [writer]

@@ -261,6 +261,7 @@ def _cached_map(
     if found:
         mapped, problem = _read_cache(ds, tokenizer, num_proc, cache_file)
         if mapped is not None:
+            _mark_used(found)  # the last use that modeling_irish's prune_caches reads
             return mapped
         files = ", ".join(found)
         logger.warning("tokenize %s: the cached %s %s; tokenizing again", name, files, problem)
@@ -269,6 +270,16 @@ def _cached_map(
                 os.remove(path)
     _write_aside(ds, tokenizer, num_proc, cache_file)
     return _map_split(ds, tokenizer, num_proc, cache_file)
+
+
+def _mark_used(files: list[str]) -> None:
+    """Record a hit on the cache ``files`` (their mtime); a read-only cache is still read, its
+    use not recorded."""
+    for path in files:
+        try:
+            os.utime(path)
+        except OSError as err:
+            logger.debug("tokenized cache %s: its use is not recorded (%s)", path, err)
 
 
 #: How many dropped tunes the report names per reason (``dropped_at``), as the corpus loader's

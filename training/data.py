@@ -72,7 +72,9 @@ def load_or_train_tokenizer(train_split: Any, cache_dir: str) -> Any:
     if os.path.isfile(os.path.join(path, "abc_vocab.json")):
         logger.info("reading the vocabulary of %d training tunes from the cache %s", len(abc), path)
         try:
-            return AbcTokenizer.from_pretrained(path)
+            cached = AbcTokenizer.from_pretrained(path)
+            _mark_used(os.path.join(path, "abc_vocab.json"))  # for modeling_irish's prune_caches
+            return cached
         except (OSError, ValueError) as err:  # a damaged JSON file: "not a vocabulary JSON file"
             logger.warning(
                 "the cached vocabulary %s cannot be read (%s); building it again", path, err
@@ -88,6 +90,15 @@ def load_or_train_tokenizer(train_split: Any, cache_dir: str) -> Any:
         discard_folder(tmp)  # (one that will not go is named in a warning)
         raise
     return tokenizer
+
+
+def _mark_used(path: str) -> None:
+    """Record a hit on the cached vocabulary file ``path`` (its mtime); a read-only cache is
+    still read, its use not recorded."""
+    try:
+        os.utime(path)
+    except OSError as err:
+        logger.debug("vocabulary cache %s: its use is not recorded (%s)", path, err)
 
 
 def _tokenizer_writers(cache_dir: str) -> set[str]:
