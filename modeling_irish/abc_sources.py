@@ -40,6 +40,7 @@ from .session_dump import (  # session_tune_text: re-exported, the reader's publ
     dump_field,
     dump_format,
     dump_header,
+    dump_text_format,
     escaped_line_breaks,
     session_meter,
     session_rows,
@@ -216,13 +217,21 @@ def text_without_tunes(text: str, empty: str = "empty file") -> str:
 
     A compressed file was decompressed already, and an archive refused (`read_file_bytes`).
 
+    A thesession.org dump given without its file name (on stdin) is said to be one
+    (`dump_text_format`): one is read from its file, by its suffix.
+
     >>> text_without_tunes("MThd\\x00\\x00"), text_without_tunes("Some words.")
     ('not a text file (NUL bytes)', 'a tune starts with an X: line')
+    >>> text_without_tunes("tune_id,name,abc\\n")
+    'a thesession.org CSV dump, which is read from a file named .csv, .json, .jsonl'
     """
     if not text.strip():
         return empty
     if "\x00" in text:
         return NOT_TEXT
+    kind = dump_text_format(text)
+    if kind:
+        return f"a thesession.org {kind} dump, which is read from a file named .csv, .json, .jsonl"
     return "a tune starts with an X: line"
 
 

@@ -325,7 +325,8 @@ def run_render(args: argparse.Namespace) -> int:
     """``irish-tune render``: SVG, MIDI, WAV and MusicXML (those of ``--formats``) of every tune
     of ABC files (``-``: stdin).
 
-    Each file's tunes are written as ``OUT/<file name>`` (one tune) or ``OUT/<file name>_<n>``;
+    Each file's tunes are written as ``OUT/<file name>`` (one tune) or ``OUT/<file name>_<n>``,
+    the name without leading dots and cut to fit (`render_base`: ``.t.abc`` gives ``t``);
     a file name met twice gets ``-2``, ``-3``..., and so does a tune name already given in the
     run (``two_1.abc`` beside ``two.abc``); an SVG page that would take another output's name
     (``t-2.svg``) gets ``-2``, ``-3``... too: no file is written twice. A tune that cannot be
@@ -342,7 +343,7 @@ def run_render(args: argparse.Namespace) -> int:
     (`warn_stale`). Every file is read before anything is rendered, so a wrong path fails at
     once. A format this machine cannot make is skipped with one note; when none of
     ``--formats`` can be made, the note is a `ValueError` (exit status 2)."""
-    from .abc_sources import text_tunes
+    from .abc_sources import text_tunes, text_without_tunes
     from .render import tune_label
 
     refuse_usage_problem(render_usage_problem(args))  # parse_args refused it already
@@ -350,12 +351,13 @@ def run_render(args: argparse.Namespace) -> int:
     for path in args.files:
         where = "stdin" if path == "-" else path
         # a thesession.org dump: a tune a row, one that gives no tune too (it fails, named)
-        found = read_dump(path, unreadable=True)
+        found, why = read_dump(path, unreadable=True), "no dump row"
         if found is None:  # read once: a warning about its encoding is said once
             text = read_input(path)  # a missing, binary or prose file is refused with its reason
             found = list(text_tunes(text, where))
-        if not found:
-            raise ValueError(f"no tune (X: line) in {where}")
+            why = text_without_tunes(text, "empty input" if path == "-" else "empty file")
+        if not found:  # a dump on stdin among the reasons: read by its file's suffix alone
+            raise ValueError(f"no tune in {where}: {why}")
         books.append((where, render_base(path, [base for _, base, _ in books]), found))
     formats = usable_formats(list(args.formats), args.soundfont, "render", require=True)
     out_folder(args.out)

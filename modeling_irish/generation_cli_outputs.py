@@ -5,6 +5,7 @@ and the files of an earlier `generate` or `render` run that this one left."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import sys
@@ -284,17 +285,43 @@ def place_in(raw: Any) -> Callable[[Exception], str]:
 
 def render_base(path: str, taken: list[str]) -> str:
     """The output name of a file's tunes: its name without extension, nor a compression
-    suffix before it (``tunes`` of ``tunes.abc.gz``; ``stdin`` for ``-``), with ``-2``,
-    ``-3``... when an earlier file of the command has the same name.
+    suffix before it (``tunes`` of ``tunes.abc.gz``; ``stdin`` for ``-``), made visible and
+    short enough (`_visible_bounded`: ``t`` of ``.t.abc``), with ``-2``, ``-3``... when an
+    earlier file of the command has the same name.
 
-    >>> render_base("b/t.abc", ["t"]), render_base("b/tunes.csv.xz", [])
-    ('t-2', 'tunes')
+    >>> render_base("b/t.abc", ["t"]), render_base("b/tunes.csv.xz", []), render_base(".t.abc", [])
+    ('t-2', 'tunes', 't')
     """
     from tokenization.file_bytes import uncompressed_name
 
     name = os.path.basename(uncompressed_name(path))
-    base = "stdin" if path == "-" else os.path.splitext(name)[0]
+    base = "stdin" if path == "-" else _visible_bounded(os.path.splitext(name)[0])
     return _unique_name(base, taken)
+
+
+#: The most bytes a file's output base name (`render_base`) takes: a file name may have 255
+#: (Linux, macOS, Windows), and a tune's adds up to about 40 (``_12`` in a book, an SVG page
+#: moved aside ``-3-2``, ``-2`` made unique, ``.musicxml``), well within the 55 left.
+BASE_NAME_BYTES = 200
+
+
+def _visible_bounded(name: str) -> str:
+    """``name`` without leading dots (a hidden input's outputs are visible: ``.t`` gives ``t``;
+    ``tune`` when nothing is left), and at most `BASE_NAME_BYTES` bytes: a longer one is cut
+    (whole characters) and ends ``~`` and 8 hex digits of its whole name, so that two long
+    names alike at the start stay apart, the same in every run.
+
+    >>> _visible_bounded(".#t"), _visible_bounded("..."), len(_visible_bounded("a" * 300))
+    ('#t', 'tune', 200)
+    """
+    name = name.lstrip(".") or "tune"
+    if len(os.fsencode(name)) <= BASE_NAME_BYTES:
+        return name
+    digest = hashlib.sha1(os.fsencode(name)).hexdigest()[:8]
+    cut = name
+    while len(os.fsencode(cut)) > BASE_NAME_BYTES - len(digest) - 1:
+        cut = cut[:-1]
+    return f"{cut}~{digest}"
 
 
 def _unique_name(name: str, taken: Collection[str]) -> str:
