@@ -61,7 +61,8 @@ NEIGHBOUR_WEIGHT = 3.0
 PROTOCOLS = ("known", "unseen")
 # why a query is outside each protocol (`dropped_reasons["not_in_protocol"]`)
 _OUTSIDE = {
-    "known": "no training setting has its title, untitled included",
+    "known": "no training setting has its title once the query's own setting (the same setting "
+    "id, or the same title and body) is taken out of training, untitled included",
     "unseen": "untitled, or its tune id or title is in training",
 }
 QUERY_ORDERS = ("written", "played")
@@ -485,6 +486,28 @@ def _about(
     )
 
 
+def _own_setting_only(
+    train_records: list[dict[str, str]],
+    queries: list[dict[str, str]],
+    kept: list[dict[str, str]],
+    protocol: str,
+) -> str:
+    """``"; N of them only because ..."`` for the known-protocol queries dropped whose title is
+    in `train_records` as their own setting alone (taken out as held out), else ``""``: their
+    title was in the training file, so "no training setting has its title" alone misleads."""
+    if protocol != "known":
+        return ""
+    in_train = {title_key(r["title"]) for r in train_records}
+    kept_ids = {id(q) for q in kept}
+    own = sum(1 for q in queries if id(q) not in kept_ids and title_key(q["title"]) in in_train)
+    if not own:
+        return ""
+    return (
+        f"; {own} of them only because every training setting of its title was a copy of "
+        "the query itself"
+    )
+
+
 def _no_query_metrics(gallery: int, about: dict[str, Any]) -> dict[str, Any]:
     """The metrics object of an evaluation with no query scored: every key in its order, the
     figures null (their names those `retrieval_metrics` gives, here of one dummy rank)."""
@@ -615,6 +638,7 @@ def evaluate_retrieval(
     if not train:
         raise ValueError(f"no training tunes in {train_corpus!r} (besides the queries)")
     display, key_index, kept, dropped = protocol_queries(train, query_records, protocol)
+    own_only = _own_setting_only(train_records, query_records, kept, protocol)
     with CappedWarnings(logger) as said:  # hundreds of queries: the first few named
         rows, readable = excerpt_query_rows(tokenizer, kept, excerpt_notes, seed, query_order, said)
     # why: outside the protocol (known: no training setting has the query's title, untitled
@@ -625,8 +649,8 @@ def evaluate_retrieval(
     if not rows or not display:
         raise NoUsableQueriesError(
             f"no usable queries for protocol {protocol!r}: of {len(query_records)} queries, "
-            f"{dropped} are outside it ({_OUTSIDE[protocol]}) and {len(kept) - len(readable)} "
-            "could not be read or had no note in their excerpt",
+            f"{dropped} are outside it ({_OUTSIDE[protocol]}{own_only}) and "
+            f"{len(kept) - len(readable)} could not be read or had no note in their excerpt",
             _no_query_metrics(len(display), about),
         )
     targets = np.array([key_index[title_key(kept[i]["title"])] for i in readable])

@@ -17,7 +17,12 @@ from helpers import name_that_tune_reel as tune
 from modeling_irish import cli, edit_distance
 from modeling_irish.name_that_tune import TuneIndex, embed_titles, embed_tunes, identify, read_tunes
 from modeling_irish.retrieval import random_baseline
-from modeling_irish.retrieval_evaluation import _mrr_stderr, evaluate_retrieval, excerpt_query_rows
+from modeling_irish.retrieval_evaluation import (
+    NoUsableQueriesError,
+    _mrr_stderr,
+    evaluate_retrieval,
+    excerpt_query_rows,
+)
 from tokenization.tokenization_abc import AbcTokenizer
 
 
@@ -237,6 +242,18 @@ def test_identical_query_copies_are_removed_from_training(tokenizer):
         None, tokenizer, TRAIN + [bare_copy], KNOWN[:1] + [bare], "known", 20, 0, "edit-distance"
     )
     assert m["queries"] == 1 and m["dropped_reasons"]["not_in_protocol"] == 1
+
+
+def test_a_query_whose_title_is_trained_only_as_itself_is_dropped_saying_so(tokenizer):
+    lone = tune(150, "Lone Reel", 30, 30)
+    with pytest.raises(NoUsableQueriesError) as error:
+        evaluate_retrieval(
+            None, tokenizer, [lone, TRAIN[0]], [lone], "known", 20, 0, "edit-distance"
+        )
+    assert error.value.metrics["dropped_reasons"]["not_in_protocol"] == 1
+    message = str(error.value)
+    assert "query's own setting" in message
+    assert "1 of them only because every training setting of its title was a copy" in message
 
 
 def test_known_holdout_and_evaluation_agree_on_what_one_setting_is(tokenizer):
