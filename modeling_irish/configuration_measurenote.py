@@ -247,6 +247,64 @@ def saved_config_file(
         return None
 
 
+#: How a saved model's weights file ends (`save_pretrained`'s names, sharded or with a variant).
+WEIGHTS_SUFFIXES = (".safetensors", ".bin", ".safetensors.index.json", ".bin.index.json")
+
+
+def check_local_pretrained_path(
+    path: Any, subfolder: Optional[str] = "", weights: bool = True
+) -> None:
+    """Raise `OSError` naming ``path`` (its ``subfolder``) and what it lacks, where
+    `from_pretrained` would blame something else: a name that is no folder here and cannot be
+    a Hub repository id (transformers: "Repo id must be in the form ..."), a folder without
+    config.json ("Should have a `model_type` key", or a missing weights file), and, where
+    ``weights``, a folder with a config.json but no weights file. A name that is not a local
+    path and has the form ``owner/name`` passes: it goes to the Hub loader, with its own errors.
+
+    >>> check_local_pretrained_path("no/such/folder")
+    Traceback (most recent call last):
+    ...
+    OSError: 'no/such/folder': no such folder here, and not a Hub repository id (owner/name): ...
+    """
+    name = os.path.expanduser(os.fspath(path)) if isinstance(path, (str, os.PathLike)) else None
+    if name is None or os.path.isfile(name):
+        return  # a config file (a config's from_pretrained reads one), or not a path at all
+    where = os.path.join(name, subfolder) if subfolder else name
+    if not os.path.isdir(name):
+        if not _could_be_repo_id(name):
+            raise OSError(
+                f"{name!r}: no such folder here, and not a Hub repository id (owner/name): give "
+                f"the folder save_pretrained wrote"
+            )
+        return
+    if not os.path.isdir(where):
+        raise OSError(f"{name!r} has no subfolder {subfolder!r}")
+    if not os.path.isfile(os.path.join(where, "config.json")):
+        raise OSError(
+            f"{where!r} holds no config.json: not a saved model folder (save_pretrained writes "
+            f"config.json beside the weights)"
+        )
+    if weights and not any(entry.endswith(WEIGHTS_SUFFIXES) for entry in os.listdir(where)):
+        raise OSError(
+            f"{where!r} holds a config.json but no weights (model.safetensors or "
+            f"pytorch_model.bin): the save was cut short, or only the config was saved"
+        )
+
+
+def _could_be_repo_id(name: str) -> bool:
+    """Whether ``name`` has the form of a Hub repository id, by `huggingface_hub`'s rule."""
+    from huggingface_hub.errors import HFValidationError
+    from huggingface_hub.utils import validate_repo_id
+
+    if name.startswith(("/", "./", "../", "~")) or os.path.isabs(name):
+        return False  # a path, which can only be local
+    try:
+        validate_repo_id(name)
+    except HFValidationError:
+        return False
+    return True
+
+
 def check_saved_model_type(
     path: Any,
     model_type: str,
@@ -289,6 +347,8 @@ class TypeCheckedConfig(PretrainedConfig):
 
     @classmethod
     def from_pretrained(cls, pretrained_model_name_or_path: Any, *args: Any, **kwargs: Any) -> Self:
+        subfolder = kwargs.get("subfolder")
+        check_local_pretrained_path(pretrained_model_name_or_path, subfolder, weights=False)
         check_saved_model_type(
             pretrained_model_name_or_path,
             cls.model_type,
@@ -673,6 +733,7 @@ __all__ = [
     "MEASURENOTE_PRESETS",
     "REFERENCE_VOCAB_SIZES",
     "MeasureNoteConfig",
+    "check_local_pretrained_path",
     "check_saved_model_type",
     "check_value_types",
     "read_saved_config",

@@ -14,7 +14,11 @@ from transformers import PretrainedConfig, PreTrainedModel
 from transformers import initialization as init
 from transformers.utils import ModelOutput, logging
 
-from .configuration_measurenote import MeasureNoteConfig, check_saved_model_type
+from .configuration_measurenote import (
+    MeasureNoteConfig,
+    check_local_pretrained_path,
+    check_saved_model_type,
+)
 from .measurenote_checks import (
     ID_DTYPES,
     check_labels,
@@ -247,6 +251,7 @@ class MeasureNotePreTrainedModel(PreTrainedModel):
         """`PreTrainedModel.from_pretrained`; a folder or Hub repository of another model type (a
         tune-title model) is refused by name instead of loaded into random weights."""
         model_type = cls.config_class.model_type
+        check_local_pretrained_path(pretrained_model_name_or_path, kwargs.get("subfolder"))
         check_saved_model_type(
             pretrained_model_name_or_path, model_type, kwargs.get("subfolder"), hub_kwargs=kwargs
         )

@@ -35,7 +35,12 @@ from .minilm_files import (
     remove_minilm_tokenizer_folder,
     write_minilm_license_files,
 )
-from .modeling_measurenote import MeasureNoteModel, check_saved_model_type, wants_dict
+from .modeling_measurenote import (
+    MeasureNoteModel,
+    check_local_pretrained_path,
+    check_saved_model_type,
+    wants_dict,
+)
 from .title_encoders import MiniLMTitleEncoder
 
 # the towers are a sibling module (saved beside this one for trust_remote_code); their classes
@@ -377,6 +382,7 @@ class TuneTitleModel(TuneTitlePreTrainedModel):
         A folder or Hub repository of another model type (a MeasureNote model) is refused by name;
         to build a tune-title model on a trained MeasureNote, use `from_measurenote`."""
         model_type = cls.config_class.model_type
+        check_local_pretrained_path(pretrained_model_name_or_path, kwargs.get("subfolder"))
         check_saved_model_type(
             pretrained_model_name_or_path, model_type, kwargs.get("subfolder"), hub_kwargs=kwargs
         )

@@ -37,7 +37,7 @@ import torch
 from transformers import AutoModelForCausalLM, Pipeline
 from transformers.pipelines import PIPELINE_REGISTRY
 
-from .configuration_measurenote import check_saved_model_type
+from .configuration_measurenote import check_local_pretrained_path, check_saved_model_type
 from .modeling_measurenote import PACKAGE_INSTALL
 
 TASK = "abc-generation"
@@ -118,6 +118,7 @@ class _MeasureNoteAutoModel(AutoModelForCausalLM):
         """`AutoModelForCausalLM.from_pretrained`, after the model type check."""
         path = pretrained_model_name_or_path
         try:
+            check_local_pretrained_path(path, kwargs.get("subfolder"))
             check_saved_model_type(path, "measurenote", kwargs.get("subfolder"), hub_kwargs=kwargs)
         except ValueError as err:
             raise WrongModelTypeError(

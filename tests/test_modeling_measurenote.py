@@ -274,3 +274,22 @@ def test_the_backbone_takes_the_tokenizers_output_and_ignores_its_labels(tmp_pat
     features = pipeline("feature-extraction", model=str(tmp_path))(tune)
     assert torch.tensor(features).shape == hidden.shape == (1, inputs["input_ids"].shape[1], 16)
     torch.testing.assert_close(torch.tensor(features), hidden, rtol=0, atol=1e-6)
+
+
+def test_from_pretrained_names_the_folder_and_what_it_lacks(tmp_path, tester):
+    """transformers blamed a missing `model_type` key (no config.json), a missing weights file
+    (no word of the config) or a malformed repository id (for a folder that is not here)."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for cls in (MeasureNoteModel, MeasureNoteForCausalLM, MeasureNoteConfig):
+        with pytest.raises(OSError, match=r"empty' holds no config.json: not a saved model"):
+            cls.from_pretrained(empty)
+        with pytest.raises(OSError, match=r"'no/such/dir': no such folder here, and not a Hub"):
+            cls.from_pretrained("no/such/dir")
+    tester.get_config().save_pretrained(tmp_path / "config_only")
+    with pytest.raises(OSError, match=r"config_only' holds a config.json but no weights"):
+        MeasureNoteForCausalLM.from_pretrained(tmp_path / "config_only")
+    loaded = MeasureNoteConfig.from_pretrained(tmp_path / "config_only")  # needs no weights
+    assert loaded.note_hidden_size == tester.get_config().note_hidden_size
+    with pytest.raises(OSError, match=r"has no subfolder 'sub'"):
+        MeasureNoteModel.from_pretrained(tmp_path / "config_only", subfolder="sub")

@@ -422,3 +422,18 @@ def test_remote_code_load_in_subprocess(tester, tmp_path):
     with torch.no_grad():
         expected = model(**inputs).logits_per_tune
     assert torch.allclose(torch.load(tmp_path / "o.pt"), expected, atol=1e-6)
+
+
+def test_from_pretrained_names_the_folder_and_what_it_lacks(tester, tmp_path):
+    """The tune-title model loads through the same checks as MeasureNote's (no folder, no
+    config.json, no weights), a Hub repository id still goes to the Hub loader."""
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(OSError, match=r"empty' holds no config.json"):
+        TuneTitleModel.from_pretrained(tmp_path / "empty")
+    with pytest.raises(OSError, match=r"'runs/no/such': no such folder here"):
+        TuneTitleModel.from_pretrained("runs/no/such")
+    tester.get_config().save_pretrained(tmp_path / "config_only")
+    with pytest.raises(OSError, match=r"config_only' holds a config.json but no weights"):
+        TuneTitleModel.from_pretrained(tmp_path / "config_only")
+    with pytest.raises(OSError, match="couldn.t find them in the cached files"):
+        TuneTitleModel.from_pretrained("u/none", cache_dir=tmp_path / "hub", local_files_only=True)
