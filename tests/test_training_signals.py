@@ -13,6 +13,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import types
 from pathlib import Path
 
 import pytest
@@ -113,6 +114,83 @@ def test_a_stopped_runs_line_starts_after_the_progress_bar_not_on_it(
     err = capsys.readouterr().err
     assert "/4 [" in err  # the bar was drawn: the line follows it
     assert err.split("\n")[-2:] == [line, ""]  # on its own line, the last
+
+
+@pytest.mark.parametrize(
+    "signum, status, line",
+    [
+        (signal.SIGINT, 130, "train.py: interrupted"),
+        (signal.SIGTERM, 143, "train.py: terminated (SIGTERM)"),
+    ],
+)
+@pytest.mark.usefixtures("one_torch_thread")
+def test_an_error_a_library_raises_in_place_of_a_pending_stop_is_said_as_that_stop(
+    tunebook, cache_dir, tmp_path, monkeypatch, capsys, signum, status, line
+):
+    """A Ctrl-C that lands while pyarrow calls back into Python (a dataset fetch) reached the
+    user as pyarrow's own ``ArrowInvalid: Schema at index 0 was different`` and its ~100 lines
+    of traceback, not as ``train.py: interrupted`` with status 130."""
+    import pyarrow as pa
+
+    from training import train_measurenote
+
+    stops = interrupts.SignalStops("train.py")
+    checked = train_measurenote._after_update
+
+    def arrow_met_the_signal_at_step_2(*args):
+        if 2 in args:
+            with pytest.raises(KeyboardInterrupt):
+                stops(signum, None)  # the signal's exception, which pyarrow swallows
+            raise pa.lib.ArrowInvalid("Schema at index 0 was different")
+        return checked(*args)
+
+    monkeypatch.setattr(train_measurenote, "_after_update", arrow_met_the_signal_at_step_2)
+    argv = _argv(tunebook, cache_dir, tmp_path / "run", "--max_train_steps", "4")
+    capsys.readouterr()
+    assert train.cli(argv, stops=stops) == status
+    err = capsys.readouterr().err
+    assert "ArrowInvalid" not in err and "Traceback" not in err
+    assert err.split("\n")[-2:] == [line, ""]
+    assert stops.said
+
+
+def test_an_error_with_no_stop_pending_keeps_its_traceback(monkeypatch):
+    def broken(argv=None):
+        raise ValueError("a bug")
+
+    monkeypatch.setattr(train, "main", broken)
+    with pytest.raises(ValueError, match="a bug"):
+        train.cli([], stops=interrupts.SignalStops("train.py"))
+
+
+def test_the_stops_own_exception_handed_to_the_unraisable_hook_is_not_printed(monkeypatch):
+    """pyarrow, meeting the signal's `KeyboardInterrupt` where it cannot raise it, prints it as
+    a side traceback ("Exception ignored in"): `cli` says the stop in its one line instead."""
+    seen: list[BaseException | None] = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda args: seen.append(args.exc_value))
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        monkeypatch.setattr(signal, "signal", lambda *args: None)  # the test's own handlers
+        stops = interrupts.SignalStops("train.py")
+        stops.install()
+        seen.clear()
+        other, not_the_stop = ValueError("another"), KeyboardInterrupt()
+        stops.unraisable(_unraisable(other))  # no stop pending: printed as before
+        with pytest.raises(KeyboardInterrupt) as raised:
+            stops(signum, None)
+        stops.unraisable(_unraisable(raised.value))
+        stops.unraisable(_unraisable(not_the_stop))
+        assert seen == [other, not_the_stop]
+
+
+def _unraisable(exc: BaseException):
+    """What Python hands `sys.unraisablehook` for ``exc``."""
+    return types.SimpleNamespace(
+        exc_type=type(exc),
+        exc_value=exc,
+        exc_traceback=exc.__traceback__,
+        err_msg=None,
+        object=None,
+    )
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="forks")

@@ -68,6 +68,7 @@ class SignalStops:
         self.pid = os.getpid()
         self.first: KeyboardInterrupt | None = None
         self.said = False
+        self._hook = sys.unraisablehook
 
     def install(self) -> None:
         """Handle SIGINT and SIGTERM with this, each unless the process ignores it (started
@@ -75,6 +76,17 @@ class SignalStops:
         for signum in _STOPS:
             if signal.getsignal(signum) is not signal.SIG_IGN:
                 signal.signal(signum, self)
+        self._hook = sys.unraisablehook
+        sys.unraisablehook = self.unraisable
+
+    def unraisable(self, unraisable: sys.UnraisableHookArgs) -> None:
+        """Python's `sys.unraisablehook` with the stop's own exception left unprinted: a library
+        that meets it in a callback it cannot raise from (pyarrow, inside a dataset fetch) hands
+        it here as "Exception ignored", and raises its own error in its place, which
+        `training.train.cli` says as this stop. Anything else goes to the hook it replaced."""
+        if self.first is not None and unraisable.exc_value is self.first:
+            return
+        self._hook(unraisable)
 
     def __call__(self, signum: int, frame: FrameType | None) -> None:
         if os.getpid() != self.pid:  # a forked worker: the signal's usual handling

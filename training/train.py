@@ -251,23 +251,43 @@ def cli(argv: list[str] | None = None, stops: SignalStops | None = None) -> int:
     status 1, after its traceback only when ``TRAIN_TRACEBACK=1``; Ctrl-C is ``interrupted``
     (status 130) and SIGTERM, which the script run as a program turns into
     `training.interrupts.Terminated` (``stops``, told here that the line is said),
-    ``terminated (SIGTERM)`` (status 143); a collective of a
+    ``terminated (SIGTERM)`` (status 143), and so is any exception raised while such a stop
+    is pending (``stops.first``: a library that the signal's exception reached in a callback,
+    pyarrow during a dataset fetch, raises its own error in its place); a collective of a
     multi-process launch that waited past ``--ddp_timeout`` or lost the process at its other
     end is one line in each process that met it (`training.errors.collective_failure`), status
     1, after torch's traceback only when ``TRAIN_TRACEBACK=1``; any other exception is a bug
     and keeps its traceback."""
     try:
         main(argv)
+    except Exception:  # noqa: BLE001 - one a stop signal caused is said as that stop
+        pending = stops.first if stops is not None else None
+        if pending is None:
+            return _known_failure()
+        return _say_stop(pending, stops)
+    except KeyboardInterrupt as stop:  # the last checkpoint (if any) is whole: they are atomic
+        return _say_stop(stop, stops)
+    return 0
+
+
+def _say_stop(stop: KeyboardInterrupt, stops: SignalStops | None) -> int:
+    """Say the run ``stop`` ended, in one line from the first process, and give its status."""
+    if stops is not None:  # a second signal from now on ends the process without a word
+        stops.said = True
+    if first_process():  # Ctrl-C reaches every process of a launch
+        print(f"{os.path.basename(__file__)}: {stop_line(stop)}", file=sys.stderr)
+    return exit_status(stop)
+
+
+def _known_failure() -> int:
+    """Say the exception being handled in `cli` in one line and give its status, if it is one
+    `cli` knows (its docstring lists them); re-raise it otherwise."""
+    try:
+        raise
     except UsageError as err:
         if first_process():  # every process of a launch meets the same error
             print(f"{os.path.basename(__file__)}: error: {err}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt as stop:  # the last checkpoint (if any) is whole: they are atomic
-        if stops is not None:  # a second signal from now on ends the process without a word
-            stops.said = True
-        if first_process():  # Ctrl-C reaches every process of a launch
-            print(f"{os.path.basename(__file__)}: {stop_line(stop)}", file=sys.stderr)
-        return exit_status(stop)
     except UploadError as err:  # the run is saved; only the upload failed
         print(f"{os.path.basename(__file__)}: error: {err}", file=sys.stderr)
         return 1
@@ -289,7 +309,6 @@ def cli(argv: list[str] | None = None, stops: SignalStops | None = None) -> int:
         print(f"{os.path.basename(__file__)}: error: {line}", file=sys.stderr)
         leave_process_group()
         return 1
-    return 0
 
 
 def _print_traceback_if_asked() -> None:
