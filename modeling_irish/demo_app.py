@@ -433,8 +433,10 @@ def _generate_controls(gr: ModuleType, generator: TuneGenerator, out_dir: str) -
     choices = [DEFAULT_RHYTHM, *known_rhythms(generator.tokenizer)]
     with gr.Row():
         rhythm = gr.Dropdown(choices, value=DEFAULT_RHYTHM, label="Rhythm")
-        hint = "D, E dorian, Bm (blank: the prompt's)"
-        key = gr.Textbox(value="D", label="Key", placeholder=hint)
+        # blank to start: a pasted prompt keeps its own key (a "D" there transposed a G tune
+        # and refused one in a mode); blank without a prompt is D major all the same
+        hint = "D, E dorian, Bm (blank: the prompt's, else D)"
+        key = gr.Textbox(value="", label="Key", placeholder=hint)
         tunes = gr.Slider(*TUNES, value=1, step=1, label="Tunes (sampled at once)")
     with gr.Row():
         bars = gr.Slider(*BARS, value=16, step=1, label="Bars")

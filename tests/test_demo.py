@@ -575,3 +575,31 @@ def test_the_api_refuses_out_of_range_values_without_a_server_traceback(
     finally:
         demo.close()
     assert "Traceback" not in capfd.readouterr().err
+
+
+def _page_default(demo, label: str):
+    """The value the page's control ``label`` starts with."""
+    (value,) = [b.value for b in demo.blocks.values() if getattr(b, "label", None) == label]
+    return value
+
+
+@pytest.mark.parametrize(
+    ("prompt", "kept"),
+    [
+        ("X:1\nM:6/8\nL:1/8\nK:G\nGAB cBA|", "K:G"),
+        ("X:1\nM:6/8\nL:1/8\nK:Ador\nABA GED|", "K:Ador"),
+    ],
+)
+def test_a_prompt_pasted_with_the_pages_defaults_keeps_its_own_key(
+    model_dir, tmp_path, prompt, kept
+):
+    """A musician who pastes an incipit and presses Generate gets it continued in its key: the
+    Key box starts blank (the prompt's key, else D major), not at a key that transposed a G
+    tune to D and refused one in a mode."""
+    demo = build_demo(model_dir, out_dir=str(tmp_path))
+    key = _page_default(demo, "Key")
+    run = _app_function(demo, "generate")
+    abc = run(DEFAULT_RHYTHM, key, 8, 1.0, 0, prompt, 1, progress=lambda *a, **k: None)[0]
+    assert kept in abc.splitlines(), abc
+    no_prompt = run(DEFAULT_RHYTHM, key, 8, 1.0, 0, "", 1, progress=lambda *a, **k: None)[0]
+    assert "K:D" in no_prompt.splitlines(), no_prompt
