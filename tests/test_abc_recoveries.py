@@ -33,6 +33,12 @@ E8, NOTE = Fraction(1, 8), "note"
         # `|1]=D3`: after a bar line with an ending
         ("A8|1]D3 A4|", "A8|1D3 A4|", "']' without a chord after a bar line dropped (line 6, "
          "column 5)"),
+        # a `]` inside a bar line no bar line spells: dropped unsaid, as the canonical bar
+        ("A8|]]B8|", "A8|]B8|", "']' without a chord in bar line |]] dropped: read as |] (line "
+         "6, column 3)"),
+        ("A8||]|B8|", "A8|]B8|", "bar line ||]| dropped: read as |] (line 6, column 3)"),
+        ("A8:||]]|[|B8|", "A8:|B8|", "bar line :||]]| dropped: read as :|"),
+        ("A8[|]]B8|", "A8|]B8|", "bar line [|]] dropped: read as |]"),
         # `[=G,2=E2][=A,2=D2]=G,2=E2]|`
         ("[G,2E2][A,2D2]G,2E2]|", "[G,2E2][A,2D2]G,2E2|", "(line 6, column 20)"),
         # `=c2[]:||:`: an empty chord holds nothing to play
@@ -57,6 +63,17 @@ def test_a_stray_mark_is_dropped_with_a_warning_and_the_tune_round_trips(body, s
     assert [w for w in tune.warnings if warning in w], tune.warnings
     report = check_text(HEADER + body)
     assert (report.parsed, report.round_trip_ok) == (1, 1)
+
+
+@pytest.mark.parametrize(
+    "bar",
+    ["|]", "||]", ":|]", "|:]", "::]", ":]", "|]:", "[|]", "[|]|]", "[|]:|", ":[|]|]", "|][|"],
+)
+def test_a_bracket_a_bar_line_spells_is_no_stray(bar):
+    """The thick line of ``|]`` and its kin, and the invisible bar ``[|]`` (O'Neill's
+    ``[|]|]``, ``[|]:|``), are bar lines as written: no stray ``]`` is said dropped."""
+    tune = parse_abc(HEADER + f"A8{bar}B8|")
+    assert not [w for w in tune.warnings if "without a chord" in w], tune.warnings
 
 
 def test_the_rows_of_a_dropped_empty_chord_keep_the_tie_and_the_dot():

@@ -134,3 +134,16 @@ def test_check_prints_a_tune_without_k_read_as_c_major_at_its_x_line(tmp_path, c
     assert warnings_of(caplog, "tokenization.check") == [
         f"{path}: X:7 Keyless: no K: field: read as C major (line 8)"
     ]
+
+
+def test_check_counts_a_stray_bracket_in_a_bar_line_with_the_stray_brackets(tmp_path, caplog):
+    """``|]]`` was read as ``|]``, a ``]`` dropped without a word: check prints it as the
+    stray ``]`` beside a bar line (``a4]|``) it is."""
+    from tokenization.reader_warnings import shown_kind
+
+    path = tmp_path / "bracket.abc"
+    path.write_text("X:1\nT:Bracket\nM:2/4\nL:1/8\nK:D\nABcd |]] defg |]\n", encoding="utf-8")
+    assert main(["check", str(path)]) == 0
+    said = "']' without a chord in bar line |]] dropped: read as |] (line 6, column 6)"
+    assert warnings_of(caplog, "tokenization.check") == [f"{path}: X:1 Bracket: {said}"]
+    assert shown_kind(said) == "stray brackets dropped"

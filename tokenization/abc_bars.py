@@ -195,6 +195,17 @@ class BarsAndTies(ParserState):
             f"dropped: no bar holds both (line {self.lineno}, column {shown_at})"
         )
 
+    def _stray_bar_bracket(self, m: re.Match, text: str) -> None:
+        """Warn, naming the line and the column, of a bar line holding a ``]`` no bar line
+        spells (`stray_bar_bracket`: ``|]]``, ``||]|``), which its canonical bar ``text``
+        drops: worded as the stray ``]`` beside a bar line (``a4]|``), counted with it by check
+        (``stray brackets dropped``). It was dropped unsaid."""
+        column = self.written_column(m.start() + 1)  # as written (`=3D` cuts counted back)
+        self.warnings.append(
+            f"']' without a chord in bar line {m['bt']} dropped: read as {text} "
+            f"(line {self.lineno}, column {column})"
+        )
+
     def _colon_ending(self, m: re.Match) -> None:
         """Warn, once a spelling, of a lone colon with an ending number (`colon_ending`: ``:2``,
         ``:]2``), naming its line and column and how it is read: the end repeat a lone ``:`` is

@@ -24,6 +24,7 @@ from .abc_lexer import (
     colon_ending,
     note_base,
     repeat_start_dropped,
+    stray_bar_bracket,
     unknown_decoration,
 )
 from .abc_parser_state import ParserState
@@ -238,6 +239,8 @@ class BodyWalk(ParserState):
                     self._repeat_start_dropped(f"bar line {m[0]}", tok.text, m.start() + 1)
                 elif m[7] is not None and colon_ending(m[6], m[7]):  # `:2`, read as `:|2`
                     self._colon_ending(m)
+                if "]" in m[6] and stray_bar_bracket(m[6]):  # `|]]`, `||]|`
+                    self._stray_bar_bracket(m, tok.text)
                 if tokens and tokens[-1].kind == "bar" or tok.text == "":
                     self.col = m.start() + 1
                     tok = self._merged_bar(tok, m[0])

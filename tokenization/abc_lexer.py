@@ -35,6 +35,7 @@ __all__ = [
     "length_multiplier",
     "merge_bar_texts",
     "note_base",
+    "stray_bar_bracket",
 ]
 
 #: the largest denominator of a written note length (``A/1024``, ``A//////////``): far beyond
@@ -118,6 +119,10 @@ ACC = {"^^": 2, "^": 1, "=": 0, "_": -1, "__": -2}
 IGNORED = frozenset(("ws", "deco", "slur", "grace", "text", "lone"))
 NOTE_BASE: dict[str, tuple[int, str]] = {}
 _BAR_CACHE: dict[tuple[str, str | None], str] = {}
+#: a ``]`` a bar line may hold (`stray_bar_bracket`): the thick line of ``|]``, ``:|]``,
+#: ``|:]``, ``:]`` or ``::]``, last but for repeat dots (``|]:``) or before a thick-thin ``[|``
+_BAR_BRACKET_RE = re.compile(r"(?<=[|:])\](?=:*$|\[)")
+_STRAY_BAR_CACHE: dict[str, bool] = {}
 
 
 def unknown_decoration(text: str, symbols: Mapping[str, str] | None = None) -> bool:
@@ -333,6 +338,25 @@ def colon_ending(raw: str, ending: str | None) -> bool:
     False
     """
     return bool(ending) and _visible_bar(raw).replace("[", "") in (":", ":]")
+
+
+def stray_bar_bracket(raw: str) -> bool:
+    """Whether the bar line ``raw`` holds a ``]`` that no bar line of ABC 2.1 spells, which
+    `canonical_bar` drops: a second one (``|]]``), or one a line follows (``||]|``,
+    ``:||]]|[|``). The thick line of ``|]``, ``:|]``, ``|:]``, ``::]``, ``:]``, ``|]:`` and
+    ``|][|`` is no stray, nor the ``]`` of the invisible bar ``[|]`` (`_visible_bar`).
+
+    >>> [stray_bar_bracket(raw) for raw in ("|]]", "||]|", ":||]]|[|", "[|]]")]
+    [True, True, True, True]
+    >>> [stray_bar_bracket(raw) for raw in ("|]", ":|]", "|:]", ":]", "[|]|]", ":[|]|]", "|][|")]
+    [False, False, False, False, False, False, False]
+    """
+    stray = _STRAY_BAR_CACHE.get(raw)
+    if stray is None:
+        visible = _visible_bar(raw)
+        stray = visible.count("]") > len(_BAR_BRACKET_RE.findall(visible))
+        _STRAY_BAR_CACHE[raw] = stray
+    return stray
 
 
 def canonical_bar(raw: str, ending: str | None) -> str:
