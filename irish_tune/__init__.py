@@ -7,7 +7,8 @@ that runs the command. A Ctrl-C while the package is still loading would otherwi
 KeyboardInterrupt traceback from deep inside an import; it stops quietly, as
 `modeling_irish.cli.run_command` does once a command runs.
 
-A command that needs no model (`MODEL_FREE_COMMANDS`: ``check``, ``render``, ``transpose``) run
+A command that needs no model (`MODEL_FREE_COMMANDS`: ``check``, ``render``, ``transpose``,
+``prune-cache``) run
 from the command line loads the package without torch and transformers: ``import
 modeling_irish`` registers the models with the transformers Auto classes, which imports both
 (seconds), and these commands never use them. `main` called with an ``argv`` from Python code
@@ -43,8 +44,8 @@ __all__ = [
 
 INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command stopped by Ctrl-C
 
-# The commands whose code reads, writes and renders ABC only: no model, no torch.
-MODEL_FREE_COMMANDS = frozenset({"check", "render", "transpose"})
+# The commands whose code reads, writes and renders ABC, or prunes caches, only: no model, no torch.
+MODEL_FREE_COMMANDS = frozenset({"check", "prune-cache", "render", "transpose"})
 
 # True while `main` imports `modeling_irish` for one of `MODEL_FREE_COMMANDS` run from the command
 # line: the package then skips registering its models (`modeling_irish._model_free_import`).

@@ -9,7 +9,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from .arg_types import DefaultsHelpFormatter, VersionAction, positive_int
+from .arg_types import DefaultsHelpFormatter, VersionAction, non_negative_float, positive_int
 from .demo_cli_args import add_demo_args
 from .generation_cli_args import (
     add_evaluate_generation_args,
@@ -29,9 +29,11 @@ from .retrieval_cli_args import (
 )
 
 __all__ = [
+    "DEFAULT_CACHE_DIR",
     "EXAMPLES",
     "add_check_args",
     "add_evaluate_lm_args",
+    "add_prune_cache_args",
     "add_transpose_args",
     "build_parser",
     "parse_args",
@@ -124,6 +126,33 @@ def add_evaluate_lm_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print exactly one JSON object")
 
 
+#: The cache folder of ``training/train.py`` run with its default ``--output_dir`` (runs/<task>):
+#: ``.cache`` beside it (`training.run_folder.cache_folder`), the one of both tasks. The corpus
+#: loader caches only where ``cache_dir=`` says.
+DEFAULT_CACHE_DIR = "runs/.cache"
+
+
+def add_prune_cache_args(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``irish-tune prune-cache``."""
+    parser.add_argument(
+        "--cache-dir",
+        default=None,
+        help="cache folder to prune: train.py's --cache_dir, or the cache_dir= given to "
+        f"load_abc_corpus (default: {DEFAULT_CACHE_DIR}, train.py's own, beside its default "
+        "output folders)",
+    )
+    parser.add_argument(
+        "--older-than-days",
+        type=non_negative_float,
+        default=30.0,
+        help="remove the entries no load or run has used for this many days (0: all)",
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="list what would be removed, remove nothing"
+    )
+    parser.add_argument("--json", action="store_true", help="print exactly one JSON object")
+
+
 def _commands() -> dict[str, tuple[str, _AddArguments, str]]:
     """The sub-commands in the order ``--help`` lists them: name -> (help, the builder of its
     arguments, ``"module:function"`` that runs it on the parsed arguments, imported only then)."""
@@ -173,6 +202,11 @@ def _commands() -> dict[str, tuple[str, _AddArguments, str]]:
             add_evaluate_retrieval_args,
             "modeling_irish.retrieval_evaluation_cli:run_evaluate_retrieval",
         ),
+        "prune-cache": (
+            "remove the corpus, vocabulary and tokenized caches unused for N days",
+            add_prune_cache_args,
+            "modeling_irish.cache_cli:run_prune_cache",
+        ),
         "demo": (
             "try a model in a browser: a local Gradio app to generate and name tunes",
             add_demo_args,
@@ -215,6 +249,10 @@ EXAMPLES = {
     "evaluate-retrieval": [
         "irish-tune evaluate-retrieval --model runs/tune-title --train train.abc \\",
         "    --queries known.abc --protocol known --json",
+    ],
+    "prune-cache": [
+        "irish-tune prune-cache --dry-run               # what runs/.cache holds unused 30 days",
+        "irish-tune prune-cache --cache-dir my/.cache --older-than-days 0 --json  # all of it",
     ],
     "demo": [
         "irish-tune demo --model runs/measurenote-small       # then open http://127.0.0.1:7860",
@@ -286,6 +324,10 @@ EXIT_STATUSES: dict[str, dict[int, str]] = {
         0: "the figures printed",
         1: "--json with no query to score: the object all the same, null figures",
         2: "an argument, model or source is refused, or no query to score without --json",
+    },
+    "prune-cache": {
+        0: "the entries unused for --older-than-days removed (with --dry-run, listed), if any",
+        2: "an argument is refused, the cache folder does not exist, or an entry cannot be removed",
     },
     "demo": {
         0: "the server stopped other than by Ctrl-C (130)",

@@ -13,7 +13,6 @@ import importlib
 import json
 import logging
 import os
-import time
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,8 @@ from tokenization.dataset import remove_dead_writers
 from tokenization.writer_folders import own_writer_name
 
 from .abc_sources import SourceLike, source_files
+from .cache_pruning import CORPUS_USED_FILE as _USED_FILE
+from .cache_pruning import prune_caches, prune_corpus_cache
 from .corpus_splits import SPLIT_NAMES
 from .file_utils import discard_folder, remove_directory
 
@@ -246,10 +247,6 @@ def write_aside(
     return tmp
 
 
-#: The file whose modification time records a cache folder's last use (its write or last hit).
-_USED_FILE = "abc_corpus_report.json"
-
-
 def _mark_used(path: Path) -> None:
     """Record a hit on the cache folder ``path`` (its report file's mtime, which
     `prune_corpus_cache` reads); a read-only cache is still read, its use not recorded."""
@@ -257,93 +254,6 @@ def _mark_used(path: Path) -> None:
         os.utime(path / _USED_FILE)
     except OSError as err:
         logger.debug("ABC corpus cache %s: its use is not recorded (%s)", path, err)
-
-
-def _last_used(path: Path, used_file: str | None) -> float:
-    """When the cache entry ``path`` was last written or hit (seconds since the epoch): the
-    mtime of its ``used_file`` (a folder's), or of ``path`` itself (a file, or a folder
-    without that file: no complete copy)."""
-    try:
-        return (path / used_file if used_file else path).stat().st_mtime
-    except OSError:
-        return path.stat().st_mtime
-
-
-#: The cache entries of a ``cache_dir`` that `prune_caches` removes, by kind: (their name's
-#: pattern, whether each is a folder, the file whose mtime records its last use). The corpus
-#: (`cache_hit`), the vocabulary (``training.data.load_or_train_tokenizer``) and the tokenized
-#: splits (``tokenization.dataset.tokenize_dataset``) each record a hit there.
-_CACHE_KINDS = {
-    "corpus": ("abc_corpus-*", True, _USED_FILE),
-    "vocabulary": ("abc-tokenizer-*", True, "abc_vocab.json"),
-    "tokenized": ("tokenized-*.arrow", False, None),
-}
-
-
-def _stale_entries(folder: Path, kinds: list[str], cutoff: float) -> list[Path]:
-    """The entries of ``folder`` of the ``kinds`` of `_CACHE_KINDS` last used at ``cutoff`` or
-    before; writers' folders and files (a ``.tmp-`` or ``.damaged-`` in the name) are not."""
-    stale = []
-    for kind in kinds:
-        pattern, is_folder, used_file = _CACHE_KINDS[kind]
-        for path in sorted(folder.glob(pattern)):
-            stem = path.name if is_folder else path.name.removesuffix(".arrow")
-            ok = path.is_dir() if is_folder else path.is_file()
-            if ok and "." not in stem and _last_used(path, used_file) <= cutoff:
-                stale.append(path)
-    return stale
-
-
-def _prune(cache_dir: str | os.PathLike, older_than_days: float, kinds: list[str]) -> list[Path]:
-    """Delete the entries of `_stale_entries` unused for ``older_than_days`` days; return them."""
-    caller = "prune_caches" if len(kinds) > 1 else "prune_corpus_cache"
-    if not older_than_days >= 0:  # NaN too
-        raise ValueError(f"{caller}: older_than_days must be >= 0, got {older_than_days!r}")
-    folder = Path(cache_dir)
-    if not folder.is_dir():
-        raise NotADirectoryError(f"{caller}: {folder} is not a folder")
-    stale = _stale_entries(folder, kinds, time.time() - older_than_days * 86400)
-    for path in stale:
-        if path.is_dir():
-            remove_directory(path)
-        else:
-            path.unlink(missing_ok=True)  # another pruner may have taken it first
-    if stale:
-        logger.info("cache %s: removed %d entries unused for %s days",
-                    folder, len(stale), older_than_days)  # fmt: skip
-    return stale
-
-
-def prune_corpus_cache(cache_dir: str | os.PathLike, older_than_days: float = 30.0) -> list[Path]:
-    """Delete the corpus cache folders (``abc_corpus-<key>``) of ``cache_dir`` that no load
-    has written or hit for ``older_than_days`` days, and return them (`prune_caches` prunes
-    the vocabularies and tokenized splits too).
-
-    A new package version (or corpus, or loader option) keys a new folder and never reads the
-    old ones, which are otherwise kept for ever. Age, not key, decides: two package versions
-    that share ``cache_dir`` each keep the folders they use (every hit records its use), and
-    ``older_than_days=0`` clears them all. Writers' folders (``.tmp-``, ``.damaged-``) and
-    other files are left to their own cleanup.
-
-    >>> import tempfile
-    >>> prune_corpus_cache(tempfile.mkdtemp())
-    []
-    """
-    return _prune(cache_dir, older_than_days, ["corpus"])
-
-
-def prune_caches(cache_dir: str | os.PathLike, older_than_days: float = 30.0) -> list[Path]:
-    """Delete every cache entry of ``cache_dir`` that nothing has written or hit for
-    ``older_than_days`` days, and return them: the corpus folders (``abc_corpus-<key>``), the
-    vocabularies (``abc-tokenizer-<key>/``) and the tokenized splits
-    (``tokenized-<split>-<key>.arrow`` and their ``_0000i_of_0000N`` shards), by the same
-    last-use rule as `prune_corpus_cache`; writers' temporary folders are left alone.
-
-    >>> import tempfile
-    >>> prune_caches(tempfile.mkdtemp())
-    []
-    """
-    return _prune(cache_dir, older_than_days, list(_CACHE_KINDS))
 
 
 #: The warnings of the load that filled a cache folder, given again on each cache hit.

@@ -1,0 +1,168 @@
+"""Pruning the caches of a ``cache_dir`` by last use (`prune_caches`): the corpus folders of
+`modeling_irish.abc_corpus_cache`, the vocabularies of ``training.data`` and the tokenized splits
+of ``tokenization.dataset``. Light (no datasets, torch or transformers), so that
+``irish-tune prune-cache`` starts at once; `modeling_irish.abc_corpus` re-exports the API."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+
+from .file_utils import remove_directory
+
+__all__ = [
+    "CORPUS_USED_FILE",
+    "entry_size",
+    "prune_caches",
+    "prune_corpus_cache",
+    "remove_cache_entries",
+    "stale_caches",
+]
+
+# the loader's logger: the cache's messages keep the name its users filter on
+logger = logging.getLogger("modeling_irish.abc_corpus")
+
+#: The file whose modification time records a corpus cache folder's last use (its write or
+#: last hit, `modeling_irish.abc_corpus_cache.cache_hit`).
+CORPUS_USED_FILE = "abc_corpus_report.json"
+
+
+def _last_used(path: Path, used_file: str | None) -> float:
+    """When the cache entry ``path`` was last written or hit (seconds since the epoch): the
+    mtime of its ``used_file`` (a folder's), or of ``path`` itself (a file, or a folder
+    without that file: no complete copy)."""
+    try:
+        return (path / used_file if used_file else path).stat().st_mtime
+    except OSError:
+        return path.stat().st_mtime
+
+
+#: The cache entries of a ``cache_dir`` that `prune_caches` removes, by kind: (their name's
+#: pattern, whether each is a folder, the file whose mtime records its last use). The corpus
+#: (`cache_hit`), the vocabulary (``training.data.load_or_train_tokenizer``) and the tokenized
+#: splits (``tokenization.dataset.tokenize_dataset``) each record a hit there.
+_CACHE_KINDS = {
+    "corpus": ("abc_corpus-*", True, CORPUS_USED_FILE),
+    "vocabulary": ("abc-tokenizer-*", True, "abc_vocab.json"),
+    "tokenized": ("tokenized-*.arrow", False, None),
+}
+
+
+def _stale_entries(folder: Path, kinds: list[str], cutoff: float) -> list[Path]:
+    """The entries of ``folder`` of the ``kinds`` of `_CACHE_KINDS` last used at ``cutoff`` or
+    before; writers' folders and files (a ``.tmp-`` or ``.damaged-`` in the name) are not."""
+    stale = []
+    for kind in kinds:
+        pattern, is_folder, used_file = _CACHE_KINDS[kind]
+        for path in sorted(folder.glob(pattern)):
+            stem = path.name if is_folder else path.name.removesuffix(".arrow")
+            ok = path.is_dir() if is_folder else path.is_file()
+            if ok and "." not in stem and _last_used(path, used_file) <= cutoff:
+                stale.append(path)
+    return stale
+
+
+def _checked_stale(
+    caller: str, cache_dir: str | os.PathLike, older_than_days: float, kinds: list[str]
+) -> list[Path]:
+    """`_stale_entries` of ``cache_dir`` unused for ``older_than_days`` days; a negative or NaN
+    age (`ValueError`) or a ``cache_dir`` that is no folder (`NotADirectoryError`) is refused
+    in the name of ``caller``."""
+    if not older_than_days >= 0:  # NaN too
+        raise ValueError(f"{caller}: older_than_days must be >= 0, got {older_than_days!r}")
+    folder = Path(cache_dir)
+    if not folder.is_dir():
+        raise NotADirectoryError(f"{caller}: {folder} is not a folder")
+    return _stale_entries(folder, kinds, time.time() - older_than_days * 86400)
+
+
+def _prune(cache_dir: str | os.PathLike, older_than_days: float, kinds: list[str]) -> list[Path]:
+    """Delete the entries of `_stale_entries` unused for ``older_than_days`` days; return them."""
+    caller = "prune_caches" if len(kinds) > 1 else "prune_corpus_cache"
+    stale = _checked_stale(caller, cache_dir, older_than_days, kinds)
+    return remove_cache_entries(stale, cache_dir, older_than_days)
+
+
+def remove_cache_entries(
+    entries: list[Path], cache_dir: str | os.PathLike, older_than_days: float
+) -> list[Path]:
+    """Delete the cache ``entries`` (folders or files of `stale_caches`) and return them; one
+    already gone (another pruner took it first) counts as removed. ``cache_dir`` and
+    ``older_than_days`` are for the log line."""
+    for path in entries:
+        if path.is_dir():
+            remove_directory(path)
+        else:
+            path.unlink(missing_ok=True)
+    if entries:
+        logger.info("cache %s: removed %d entries unused for %s days",
+                    cache_dir, len(entries), older_than_days)  # fmt: skip
+    return entries
+
+
+def entry_size(path: Path) -> int:
+    """The bytes a cache entry takes: a file's size, or the sum of a folder's files (links not
+    followed); a file that goes while it is measured counts 0.
+
+    >>> import tempfile
+    >>> entry_size(Path(tempfile.mkdtemp()))
+    0
+    """
+    if not path.is_dir() or path.is_symlink():
+        return _file_size(path)
+    return sum(_file_size(file) for file in path.rglob("*") if not file.is_dir())
+
+
+def _file_size(path: Path) -> int:
+    """``path``'s size (a link's own), 0 when it is gone."""
+    try:
+        return path.lstat().st_size
+    except FileNotFoundError:
+        return 0
+
+
+def stale_caches(cache_dir: str | os.PathLike, older_than_days: float = 30.0) -> dict[Path, int]:
+    """What `prune_caches` would delete from ``cache_dir`` now, each entry with the bytes it
+    takes (`entry_size`), in the order it deletes them; nothing is deleted
+    (``irish-tune prune-cache --dry-run``). `remove_cache_entries` then deletes them.
+
+    >>> import tempfile
+    >>> stale_caches(tempfile.mkdtemp())
+    {}
+    """
+    stale = _checked_stale("stale_caches", cache_dir, older_than_days, list(_CACHE_KINDS))
+    return {path: entry_size(path) for path in stale}
+
+
+def prune_corpus_cache(cache_dir: str | os.PathLike, older_than_days: float = 30.0) -> list[Path]:
+    """Delete the corpus cache folders (``abc_corpus-<key>``) of ``cache_dir`` that no load
+    has written or hit for ``older_than_days`` days, and return them (`prune_caches` prunes
+    the vocabularies and tokenized splits too).
+
+    A new package version (or corpus, or loader option) keys a new folder and never reads the
+    old ones, which are otherwise kept for ever. Age, not key, decides: two package versions
+    that share ``cache_dir`` each keep the folders they use (every hit records its use), and
+    ``older_than_days=0`` clears them all. Writers' folders (``.tmp-``, ``.damaged-``) and
+    other files are left to their own cleanup.
+
+    >>> import tempfile
+    >>> prune_corpus_cache(tempfile.mkdtemp())
+    []
+    """
+    return _prune(cache_dir, older_than_days, ["corpus"])
+
+
+def prune_caches(cache_dir: str | os.PathLike, older_than_days: float = 30.0) -> list[Path]:
+    """Delete every cache entry of ``cache_dir`` that nothing has written or hit for
+    ``older_than_days`` days, and return them: the corpus folders (``abc_corpus-<key>``), the
+    vocabularies (``abc-tokenizer-<key>/``) and the tokenized splits
+    (``tokenized-<split>-<key>.arrow`` and their ``_0000i_of_0000N`` shards), by the same
+    last-use rule as `prune_corpus_cache`; writers' temporary folders are left alone.
+
+    >>> import tempfile
+    >>> prune_caches(tempfile.mkdtemp())
+    []
+    """
+    return _prune(cache_dir, older_than_days, list(_CACHE_KINDS))

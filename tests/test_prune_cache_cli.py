@@ -1,0 +1,105 @@
+"""``irish-tune prune-cache``: `prune_caches` from the command line, each entry with its size."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from helpers import run_as_console_script
+
+import irish_tune
+
+
+def _entry(path: Path, used_file: str | None, size: int, days_old: float) -> Path:
+    """A cache entry at ``path`` (a folder holding ``used_file``, or a file when None) of
+    ``size`` bytes, last used ``days_old`` days ago."""
+    file = path / used_file if used_file else path
+    file.parent.mkdir(parents=True, exist_ok=True)
+    file.write_bytes(b"x" * size)
+    when = file.stat().st_mtime - days_old * 86400
+    os.utime(file, (when, when))
+    return path
+
+
+def _cache(folder: Path) -> dict[str, Path]:
+    """A cache folder with an old entry of each kind, a fresh one and a writer's folder."""
+    return {
+        "corpus": _entry(folder / "abc_corpus-0a1b", "abc_corpus_report.json", 1500, 40),
+        "vocabulary": _entry(folder / "abc-tokenizer-2c3d", "abc_vocab.json", 300, 31),
+        "tokenized": _entry(folder / "tokenized-train-4e5f.arrow", None, 200, 90),
+        "fresh": _entry(folder / "abc_corpus-6a7b", "abc_corpus_report.json", 100, 1),
+        "writer": _entry(folder / "abc_corpus-0a1b.tmp-1.2@host", None, 50, 90),
+    }
+
+
+def test_a_dry_run_lists_the_stale_entries_with_their_sizes_and_removes_nothing(tmp_path, capsys):
+    entries = _cache(tmp_path)
+    before = sorted(tmp_path.rglob("*"))
+    assert irish_tune.main(["prune-cache", "--cache-dir", str(tmp_path), "--dry-run"]) == 0
+    assert sorted(tmp_path.rglob("*")) == before
+    assert capsys.readouterr().out.splitlines() == [
+        "   1.5 kB  abc_corpus-0a1b",
+        "    300 B  abc-tokenizer-2c3d",
+        "    200 B  tokenized-train-4e5f.arrow",
+        f"{tmp_path}: would remove 3 entries unused for 30 days (2.0 kB would free)",
+    ]
+    assert entries["fresh"].is_dir()
+
+
+def test_prune_removes_the_stale_entries_and_says_the_space_freed_in_one_json_object(
+    tmp_path, capsys
+):
+    entries = _cache(tmp_path)
+    argv = ["prune-cache", "--cache-dir", str(tmp_path), "--older-than-days", "35", "--json"]
+    assert irish_tune.main(argv) == 0
+    report = json.loads(capsys.readouterr().out)
+    corpus, tokenized = str(entries["corpus"]), str(entries["tokenized"])
+    assert report == {
+        "cache_dir": str(tmp_path),
+        "older_than_days": 35.0,
+        "dry_run": False,
+        "entries": [{"path": corpus, "bytes": 1500}, {"path": tokenized, "bytes": 200}],
+        "count": 2,
+        "bytes": 1700,
+    }
+    kept = {path.name for path in tmp_path.iterdir()}
+    assert kept == {entries[k].name for k in ("vocabulary", "fresh", "writer")}
+
+
+def test_the_default_folder_is_train_pys_and_is_named(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert irish_tune.main(["prune-cache"]) == 2
+    assert capsys.readouterr().err == (
+        "irish-tune prune-cache: no such folder: runs/.cache "
+        "(train.py's default cache; pass --cache-dir)\n"
+    )
+    entries = _cache(tmp_path / "runs" / ".cache")
+    assert irish_tune.main(["prune-cache", "--older-than-days", "0"]) == 0
+    assert capsys.readouterr().out.endswith(
+        "runs/.cache: removed 4 entries unused for 0 days (2.1 kB freed)\n"
+    )
+    assert [path.name for path in (tmp_path / "runs" / ".cache").iterdir()] == [
+        entries["writer"].name
+    ]
+
+
+def test_a_given_folder_that_is_missing_is_named(tmp_path, capsys):
+    assert irish_tune.main(["prune-cache", "--cache-dir", str(tmp_path / "no")]) == 2
+    assert capsys.readouterr().err == f"irish-tune prune-cache: no such folder: {tmp_path}/no\n"
+
+
+@pytest.mark.parametrize("days", ["-1", "nan", "soon"])
+def test_an_age_that_is_no_number_of_days_is_a_usage_error(days, capsys):
+    with pytest.raises(SystemExit) as info:
+        irish_tune.parse_args(["prune-cache", "--older-than-days", days])
+    assert info.value.code == 2
+    assert "irish-tune prune-cache: error: argument --older-than-days" in capsys.readouterr().err
+
+
+def test_prune_cache_from_the_command_line_imports_no_torch(tmp_path):
+    _cache(tmp_path)
+    lines = run_as_console_script(["prune-cache", "--cache-dir", str(tmp_path), "--dry-run"])
+    assert lines[-3].endswith("would remove 3 entries unused for 30 days (2.0 kB would free)")
+    assert lines[-2:] == ["status 0", "loaded []"]
