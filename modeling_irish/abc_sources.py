@@ -29,6 +29,7 @@ from tokenization.capped_warnings import CappedWarnings, counted, masked
 from tokenization.file_bytes import (
     NOT_TEXT,
     abc_files,
+    dump_text_reason,
     passed_over_count,
     uncompressed_name,
     warn_passed_over,
@@ -40,7 +41,6 @@ from .session_dump import (  # session_tune_text: re-exported, the reader's publ
     dump_field,
     dump_format,
     dump_header,
-    dump_text_format,
     escaped_line_breaks,
     session_meter,
     session_rows,
@@ -218,7 +218,7 @@ def text_without_tunes(text: str, empty: str = "empty file") -> str:
     A compressed file was decompressed already, and an archive refused (`read_file_bytes`).
 
     A thesession.org dump given without its file name (on stdin) is said to be one
-    (`dump_text_format`): one is read from its file, by its suffix.
+    (`dump_text_reason`): one is read from its file, by its suffix.
 
     >>> text_without_tunes("MThd\\x00\\x00"), text_without_tunes("Some words.")
     ('not a text file (NUL bytes)', 'a tune starts with an X: line')
@@ -229,10 +229,7 @@ def text_without_tunes(text: str, empty: str = "empty file") -> str:
         return empty
     if "\x00" in text:
         return NOT_TEXT
-    kind = dump_text_format(text)
-    if kind:
-        return f"a thesession.org {kind} dump, which is read from a file named .csv, .json, .jsonl"
-    return "a tune starts with an X: line"
+    return dump_text_reason(text) or "a tune starts with an X: line"
 
 
 def no_tune_reasons(sources: Sequence[SourceLike]) -> str:

@@ -187,7 +187,8 @@ def _read_prompt(path: str) -> tuple[str, int]:
     and `render` find tunes (`text_tunes`: free text before its ``X:`` line is passed over, file
     header fields are written in); a text without an ``X:`` line is taken whole, less the blank
     lines before it (a bare incipit, read as the demo reads a pasted one: `bare_prompt`), or a
-    thesession.org dump (``tunes.json`` / ``tunes.csv``) of one row. Refused (`ValueError`
+    thesession.org dump (``tunes.json`` / ``tunes.csv``) of one row. Refused, saying so, when
+    it is a dump not named as one (on stdin: `dump_text_reason`); refused (`ValueError`
     naming the file) when it is empty, holds several tunes (a dump of several), or holds no
     notes the reader can take (text without a ``K:`` line that reads as prose is an
     `AbcParseError` of the reader, at its line of the file: ``--prompt FILE, line N, column C:
@@ -195,6 +196,7 @@ def _read_prompt(path: str) -> tuple[str, int]:
     file header (``I:MIDI transpose 2``), not read, is said once for the file, and not written
     into the tune (where the prompt's warnings said it again, at a line the file has not)."""
     from tokenization.abc_parser import AbcParseError
+    from tokenization.file_bytes import dump_text_reason
     from tokenization.tokenization_abc import read_tune
 
     from .abc_sources import text_tunes
@@ -219,6 +221,9 @@ def _read_prompt(path: str) -> tuple[str, int]:
             f"--prompt {where} holds {len(found)} tunes (X: lines {shown}): a prompt is one "
             "tune; keep only the one to continue"
         )
+    dump_reason = None if found else dump_text_reason(text)  # a dump is read by its suffix
+    if dump_reason:
+        raise ValueError(f"--prompt {where} holds no tune: {dump_reason}")
     if not found:  # taken whole, less the blank lines before it, at its lines of the file
         raw = bare_prompt(text, where)
         try:

@@ -19,7 +19,7 @@ from irish_tune.retrieval_cli_args import (  # noqa: F401 - re-exported beside t
     index_usage_problem,
 )
 from tokenization.capped_warnings import WARNINGS_SHOWN, CappedWarnings, counted, masked
-from tokenization.file_bytes import NOT_TEXT
+from tokenization.file_bytes import NOT_TEXT, dump_text_reason
 
 from .cli import (
     BinaryInputError,
@@ -352,7 +352,8 @@ def _identify_tunes(path: str, where: str) -> tuple[list[tuple[int, str, Any]], 
 
 def _read_text(path: str, where: str) -> str:
     """`read_input` of `identify`'s input, where a text of no tune is a `_NoTuneToName`: an
-    empty or blank one, and a binary file (as `evaluate-lm` counts it; binary stdin is refused
+    empty or blank one, a thesession.org dump not named as one (on stdin), and a binary file
+    (as `evaluate-lm` counts it; binary stdin is refused
     as a usage error, as there)."""
     try:
         text = read_input(path)
@@ -362,6 +363,9 @@ def _read_text(path: str, where: str) -> str:
         raise _NoTuneToName(f"{where} is {NOT_TEXT}") from None
     if not text.strip():
         raise _NoTuneToName(f"{where} is empty: give an ABC tune or snippet")
+    dump = dump_text_reason(text)  # its rows are no snippets: a dump is read by its suffix
+    if dump is not None:
+        raise _NoTuneToName(f"{where}: no tune to name ({dump})")
     return text
 
 

@@ -22,6 +22,7 @@ def run_evaluate_retrieval(args: argparse.Namespace) -> int:
     object all the same (``queries`` 0, null figures, the dropped counts), exit status 1; so
     too queries that hold no tune at all (`NoQueryTunesError`)."""
 
+    from .abc_sources import text_without_tunes
     from .name_that_tune import HYBRID_WEIGHT
     from .retrieval_cli import (
         load_abc_tokenizer,
@@ -38,9 +39,11 @@ def run_evaluate_retrieval(args: argparse.Namespace) -> int:
     queries: Any = args.queries
     try:
         if queries == "-":  # the query tunes' texts, as evaluate_retrieval takes them
-            queries = _stdin_queries()
+            text = read_input("-")
+            queries = _stdin_queries(text)
             if not queries:
-                no_tune = "--queries -: no tune on stdin (a tune starts with an X: line)"
+                why = text_without_tunes(text, "empty input")  # a dump: read by its suffix
+                no_tune = f"--queries -: no tune on stdin ({why})"
                 raise NoQueryTunesError(
                     no_tune, args.protocol, args.baseline, args.excerpt_notes, args.query_order
                 )
@@ -78,15 +81,15 @@ def run_evaluate_retrieval(args: argparse.Namespace) -> int:
     return 0
 
 
-def _stdin_queries() -> list[Any]:
-    """The tunes of ``--queries -`` (`RawTune` objects, which know their lines in stdin), read as a
-    ``--queries`` file is (`text_tunes`): what is not read is said once for stdin, at its line
-    there (a transposing directive of the file header, written into every tune; music after a
-    blank line), where `split_tunebook` cut them without a word; what the reader leaves out
-    of a query `evaluate_retrieval` says at stdin's lines too."""
+def _stdin_queries(text: str) -> list[Any]:
+    """The tunes of ``--queries -`` (its ``text``; `RawTune` objects, which know their lines in
+    stdin), read as a ``--queries`` file is (`text_tunes`): what is not read is said once for
+    stdin, at its line there (a transposing directive of the file header, written into every
+    tune; music after a blank line), where `split_tunebook` cut them without a word; what the
+    reader leaves out of a query `evaluate_retrieval` says at stdin's lines too."""
     from .abc_sources import text_tunes
 
-    return list(text_tunes(read_input("-"), "stdin"))
+    return list(text_tunes(text, "stdin"))
 
 
 def _shown_retrieval_figure(key: str, value: Any, metrics: dict[str, Any]) -> str:

@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from tokenization.file_bytes import dump_text_format  # re-exported: its home until it moved
 from tokenization.rhythm_types import TYPE_METERS
 
 __all__ = [
@@ -46,25 +47,6 @@ def dump_format(path: str | os.PathLike) -> str | None:
     from tokenization.file_bytes import uncompressed_name
 
     return DUMP_SUFFIXES.get(Path(uncompressed_name(path)).suffix.lower())
-
-
-def dump_text_format(text: str) -> str | None:
-    """Which thesession.org dump ``text`` (read without a file name: stdin) looks like, from its
-    start alone, for a message: ``"CSV"`` when its first line is a CSV header with an ``abc``
-    column, ``"JSON"`` when it opens with ``[`` or ``{`` and names an ``"abc"`` field; else None.
-    A dump is read by its file's suffix (`dump_format`): given any other way, its rows are no
-    ABC, and saying so beats "no X: line".
-
-    >>> dump_text_format("tune_id,name,abc\\n1,Kesh,GAG"), dump_text_format('[{"abc": "GAG"}]')
-    ('CSV', 'JSON')
-    >>> dump_text_format("X:1\\nK:D\\nd|") is None
-    True
-    """
-    start = text.lstrip("\ufeff \t\r\n")
-    if start[:1] in ("[", "{"):
-        return "JSON" if '"abc"' in start[:100_000] else None
-    header = next(csv.reader([start.split("\n", 1)[0]]), [])
-    return "CSV" if "abc" in (field.strip().lower() for field in header) else None
 
 
 #: The meter that a thesession tune type implies, for a dump row without one: `TYPE_METERS`,

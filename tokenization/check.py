@@ -27,6 +27,7 @@ from .file_bytes import (
     NOT_TEXT,
     abc_files,
     decompressed,
+    dump_text_reason,
     passed_over_count,
     read_file_bytes,
     warn_passed_over,
@@ -171,13 +172,16 @@ def _check_chunk(job: _TuneJob) -> _TuneChecked:
 
 def _text_items(text: str, source: str, bars: bool, lines_of: str = "") -> list[_Item]:
     """The items of one tunebook text for `_check_items`: a `_TextStart`, a `_TuneJob` a tune,
-    and a failure of ``source`` as a file when it holds text but no tune."""
+    and a failure of ``source`` as a file when it holds text but no tune: a thesession.org dump
+    (on stdin, or in a file not named as one) is said to be one (`dump_text_reason`)."""
     header_warnings, chunks = tunebook_chunks(text)
     jobs = [_TuneJob(chunk, source, lines_of, bars) for chunk in chunks]
     items: list[_Item] = [_TextStart(header_warnings), *jobs]
     if not jobs and text.strip():
-        error = "no tune found (a tune starts with an X: line, or is a block with a K: line)"
-        items.append(_FileFailure(source, error))
+        why = dump_text_reason(text) or (
+            "a tune starts with an X: line, or is a block with a K: line"
+        )
+        items.append(_FileFailure(source, f"no tune found ({why})"))
     return items
 
 

@@ -6,6 +6,7 @@ Used by `tokenization.check.read_abc_file`, hence by every reader of ABC files a
 
 from __future__ import annotations
 
+import csv
 import errno
 import functools
 import io
@@ -21,6 +22,8 @@ __all__ = [  # only the names used outside this module
     "NOT_TEXT",
     "abc_files",
     "decompressed",
+    "dump_text_format",
+    "dump_text_reason",
     "passed_over_count",
     "read_file_bytes",
     "uncompressed_name",
@@ -46,6 +49,48 @@ NOT_READ = "folders with entries not read"
 LINKED_FOLDER = "a link to a folder, not followed: give it by its path to read it"
 #: Why a file with NUL bytes and no tune in it is not read, as every reader words it.
 NOT_TEXT = "not a text file (NUL bytes)"
+
+
+def dump_text_format(text: str) -> str | None:
+    """Which thesession.org dump ``text`` (read without a file name: stdin) looks like, from its
+    start alone, for a message: ``"CSV"`` when its first line is a CSV header with an ``abc``
+    column and another of a dump's (``name``, ``tune_id``...), ``"JSON"`` when it opens with
+    ``[`` or ``{`` and names an ``"abc"`` field; else None.
+    A dump is read by its file's suffix (`modeling_irish.session_dump.dump_format`): given any
+    other way, its rows are no ABC, and saying so beats "no X: line".
+
+    >>> dump_text_format("tune_id,name,abc\\n1,Kesh,GAG"), dump_text_format('[{"abc": "GAG"}]')
+    ('CSV', 'JSON')
+    >>> dump_text_format("X:1\\nK:D\\nd|"), dump_text_format("abc,d|")
+    (None, None)
+    """
+    start = text.lstrip("\ufeff \t\r\n")
+    if start[:1] in ("[", "{"):
+        return "JSON" if '"abc"' in start[:100_000] else None
+    header = {field.strip().lower() for field in next(csv.reader([start.split("\n", 1)[0]]), [])}
+    return "CSV" if "abc" in header and header & _DUMP_COLUMNS else None
+
+
+#: The columns of a thesession.org CSV dump, besides ``abc``, one of which `dump_text_format`
+#: wants too: a line of notes ``abc,d`` (``c,`` an octave down) is no dump header.
+_DUMP_COLUMNS = frozenset({"tune_id", "setting_id", "name", "type", "meter", "mode", "date"})
+
+
+def dump_text_reason(text: str) -> str | None:
+    """Why a text in which no tune is found holds none, when it is a thesession.org dump
+    (`dump_text_format`): one is read as a dump from its file, by the file's suffix, and every
+    reader of stdin (``check``, ``render``, ``transpose``, ``identify``...) says so alike; None
+    for any other text.
+
+    >>> dump_text_reason("name,abc\\n")
+    'a thesession.org CSV dump, which is read from a file named .csv, .json, .jsonl'
+    >>> dump_text_reason("Some words.") is None
+    True
+    """
+    kind = dump_text_format(text)
+    if kind is None:
+        return None
+    return f"a thesession.org {kind} dump, which is read from a file named .csv, .json, .jsonl"
 
 
 def uncompressed_name(path: str | os.PathLike) -> str:
