@@ -304,17 +304,25 @@ def render_base(path: str, taken: list[str]) -> str:
 #: moved aside ``-3-2``, ``-2`` made unique, ``.musicxml``), well within the 55 left.
 BASE_NAME_BYTES = 200
 
+#: The characters of an input file's name that its output names do not keep: C0 and C1
+#: controls (line breaks, tabs, escapes) and DEL.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
 
 def _visible_bounded(name: str) -> str:
     """``name`` without leading dots (a hidden input's outputs are visible: ``.t`` gives ``t``;
-    ``tune`` when nothing is left), and at most `BASE_NAME_BYTES` bytes: a longer one is cut
-    (whole characters) and ends ``~`` and 8 hex digits of its whole name, so that two long
-    names alike at the start stay apart, the same in every run.
+    ``tune`` when nothing is left), a control character or line break as ``_`` (a terminal or
+    a shell loop would show or split the name otherwise), and at most `BASE_NAME_BYTES` bytes:
+    a longer one is cut (whole characters) and ends ``~`` and 8 hex digits of its whole name,
+    so that two long names alike at the start stay apart, the same in every run.
 
     >>> _visible_bounded(".#t"), _visible_bounded("..."), len(_visible_bounded("a" * 300))
     ('#t', 'tune', 200)
+    >>> _visible_bounded("a\\nb\\x1b[31m")
+    'a_b_[31m'
+
     """
-    name = name.lstrip(".") or "tune"
+    name = _CONTROL.sub("_", name).lstrip(".") or "tune"
     if len(os.fsencode(name)) <= BASE_NAME_BYTES:
         return name
     digest = hashlib.sha1(os.fsencode(name)).hexdigest()[:8]

@@ -54,3 +54,12 @@ def test_a_dump_on_stdin_is_refused_saying_it_is_one(tmp_path, monkeypatch, caps
     assert main(["render", "-", "--out", str(tmp_path / "out"), "--formats", "midi"]) == 2
     err = capsys.readouterr().err
     assert f"no tune in stdin: a thesession.org {kind} dump, which is read from a file " in err
+
+
+def test_a_line_break_in_an_input_name_is_not_in_its_outputs(tmp_path, capsys):
+    from modeling_irish.cli import main
+
+    odd = _write(tmp_path / "a\nb\x1b.abc", ABC)
+    out = tmp_path / "out"
+    assert main(["render", odd, "--out", str(out), "--formats", "midi"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["a_b_.mid"]
