@@ -52,8 +52,10 @@ class TuneTitleTuneConfig(TypeCheckedConfig):
         freeze_backbone (`bool`, *optional*, defaults to `False`): no gradient to the backbone.
             Change it with `model.tune_model.set_backbone_frozen(frozen)` (or set it, then
             `model.apply_freezes()`): the flag is saved, and `from_pretrained` freezes the
-            reloaded backbone by it. A backbone frozen by hand (`requires_grad_(False)`) is not
-            recorded here and reloads trainable, as transformers saves no `requires_grad`.
+            reloaded backbone by it. Training follows the backbone's parameters: one frozen or
+            unfrozen by hand (`requires_grad_`) trains as its parameters say, with a warning that
+            this flag disagrees, and is not recorded here: it reloads as this flag says, as
+            transformers saves no `requires_grad`.
         cnn_channels (`int`, *optional*, defaults to 128): channels of the CNN tower.
         cnn_num_blocks (`int`, *optional*, defaults to 3): conv blocks of the CNN tower.
         cnn_kernel_size (`int`, *optional*, defaults to 3): kernel size of those blocks (odd).

@@ -12,6 +12,7 @@ from typing import Any, Optional
 import torch
 import torch.nn.functional as F
 from torch import nn
+from transformers.utils import logging
 
 from .configuration_tune_title import TuneTitleTextConfig, TuneTitleTuneConfig
 from .measurenote_checks import check_rows
@@ -23,6 +24,8 @@ from .title_encoders import (
     default_minilm_path,
     minilm_piece_ids,
 )
+
+logger = logging.get_logger(__name__)
 
 
 # ----- tune tower ------------------------------------------------------------------------------
@@ -172,6 +175,7 @@ class TuneTitleTuneModel(nn.Module):
         else:
             self.embeddings = MeasureNoteEmbeddings(config.backbone_config)
             self.cnn = TuneTitleCNN(config)
+        self._warned_freeze_mismatch = False
         self.set_backbone_frozen(config.freeze_backbone)
 
     def backbone_modules(self) -> nn.Module:
@@ -184,10 +188,28 @@ class TuneTitleTuneModel(nn.Module):
         self.config.freeze_backbone = frozen
         self.backbone_modules().requires_grad_(not frozen)
 
+    def backbone_frozen(self) -> bool:
+        """Whether the MeasureNote part takes no gradient, read from its parameters (as PyTorch
+        and transformers do), so that a hand-made ``requires_grad_`` counts. Where that
+        disagrees with ``config.freeze_backbone`` (the flag that is saved), it warns once."""
+        frozen = not any(p.requires_grad for p in self.backbone_modules().parameters())
+        if frozen != self.config.freeze_backbone and not self._warned_freeze_mismatch:
+            self._warned_freeze_mismatch = True
+            logger.warning(
+                f"the tune tower's backbone is {'frozen' if frozen else 'trainable'} by its "
+                f"parameters' requires_grad, but config.freeze_backbone is "
+                f"{self.config.freeze_backbone}: it trains as its parameters say, and "
+                f"save_pretrained records config.freeze_backbone, so a reload is "
+                f"{'frozen' if self.config.freeze_backbone else 'trainable'}; use "
+                f"model.tune_model.set_backbone_frozen({frozen}) to record it"
+            )
+        return frozen
+
     def train(self, mode: bool = True) -> "TuneTitleTuneModel":
-        """`nn.Module.train`, except that a frozen backbone stays in eval mode (no dropout)."""
+        """`nn.Module.train`, except that a frozen backbone (`backbone_frozen`) stays in eval
+        mode (no dropout)."""
         super().train(mode)
-        if self.config.freeze_backbone:
+        if self.backbone_frozen():
             self.backbone_modules().eval()  # a frozen backbone keeps its dropout off
         return self
 
@@ -215,7 +237,7 @@ class TuneTitleTuneModel(nn.Module):
                 f"(attention_mask all 0, or input_ids of 0 rows): a tune embedding pools at "
                 f"least one row (the tokenizer gives every tune its <start> row)"
             )
-        with torch.set_grad_enabled(torch.is_grad_enabled() and not self.config.freeze_backbone):
+        with torch.set_grad_enabled(torch.is_grad_enabled() and not self.backbone_frozen()):
             if self.config.encoder_type == "cnn":
                 embedded = self.embeddings(input_ids)  # (batch, seq, total_embedding_size)
             else:

@@ -153,3 +153,21 @@ def test_a_finetuned_minilm_trains_all_but_its_unused_pooler_after_save_and_load
     assert torch.equal(weights[pooler], dict(model.named_parameters())[pooler])
     assert weights["title_model.encoder.bert.embeddings.word_embeddings.weight"].requires_grad
     assert loaded.num_parameters(only_trainable=True) == model.num_parameters(only_trainable=True)
+
+
+def test_a_backbone_unfrozen_by_hand_gets_its_gradient_and_a_warning(tester, caplog):
+    """The parameters' ``requires_grad`` decides, as in PyTorch; the saved flag disagrees, which
+    is said once."""
+    config = tester.get_config(tune={"freeze_backbone": True})
+    model = TuneTitleModel(config)
+    model.tune_model.backbone.requires_grad_(True)
+    model.train()
+    with caplog.at_level("WARNING", logger="modeling_irish.tune_title_towers"):
+        model(**tester.prepare_inputs(config), return_loss=True).loss.backward()
+        model(**tester.prepare_inputs(config), return_loss=True)
+    backbone = model.tune_model.backbone
+    assert all(p.grad is not None for p in backbone.parameters())
+    assert backbone.training  # trainable by hand: dropout on, as a trainable module
+    warnings = [r for r in caplog.records if "config.freeze_backbone" in r.getMessage()]
+    assert len(warnings) == 1
+    assert "set_backbone_frozen(False)" in warnings[0].getMessage()
