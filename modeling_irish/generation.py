@@ -239,7 +239,8 @@ class TuneGenerator:
                 one given.
             mode: ``"major"``, ``"dorian"``...; overrides the mode of ``key``.
             key: the real key to write (``"D"``, ``"E dorian"``; default D, or the prompt's);
-                the model is conditioned on the same mode on the white keys.
+                the model is conditioned on the same mode on the white keys. A prompt in
+                another key is transposed to it, with a warning that says so.
             unit_length: the ``L:`` of the written ABC, ``1/N`` with ``N`` a power of two up
                 to 64 (`check_unit_length`); default the prompt's (its ``L:``, or the unit its
                 meter implies without one), else 1/8.

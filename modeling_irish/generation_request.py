@@ -398,6 +398,18 @@ def _mode_of(mode: str) -> str:
         ) from None
 
 
+def _warn_prompt_transposed(prompt_key: Key, target: Key) -> None:
+    """Log, at WARNING, that the prompt (in ``prompt_key``) is written in ``target``, the key
+    asked for (``key=``, ``--key``, the demo's Key box): its notes change, which a user who
+    typed a key without noticing the prompt's own was not told (docs/generation.md says it)."""
+    how = "respelled (the same sound)" if prompt_key.tonic_pc == target.tonic_pc else "transposed"
+    logger.warning(
+        "the prompt is %s from %s to %s, the key asked for (key=, --key on the command line); "
+        "leave the key out to keep the prompt's own",
+        how, prompt_key.name, target.name,
+    )  # fmt: skip
+
+
 def resolve_request(
     rhythm: str | None,
     meter: str | None,
@@ -474,6 +486,7 @@ def resolve_request(
     target = target or Key("D", "major")
     if mode:
         target = Key(target.tonic, _mode_of(mode))
+    asked_key = target
     target = spelled(target)
     if prompt_key is not None and prompt_key.mode != target.mode:
         asked = Key(target.tonic, prompt_key.mode).name
@@ -482,6 +495,8 @@ def resolve_request(
             f"the prompt's mode; to write it in {target.tonic}, give key={asked!r} (--key on "
             "the command line), or leave key and mode out to keep its own"
         )
+    if key is not None and prompt_key is not None and asked_key != prompt_key:
+        _warn_prompt_transposed(prompt_key, target)
     rhythm = (rhythm or ("unspecified" if prompt else _rhythm_of(meter))).lower()
     rhythm = rhythm_spelling(rhythm, known_rhythms)
     meter = meter or _usual_meter(rhythm)

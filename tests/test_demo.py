@@ -91,6 +91,13 @@ def test_generate_tab_returns_the_generations_warnings_for_the_page(generator, t
     assert quiet.warnings == []  # a usual request: nothing to say
 
 
+def test_generate_tab_says_a_prompt_written_in_the_key_box_s_key(generator, tmp_path):
+    """A prompt in G with D in the Key box was written in D with nothing in the page's notes."""
+    prompt = "X:1\nM:6/8\nL:1/8\nK:G\n|:GAG GAB|ABA ABd|"
+    view = generate_tab(generator, None, "D", 4, 1.0, 0, prompt, out_dir=str(tmp_path))
+    assert any("transposed from G major to D major" in w for w in view.warnings), view.warnings
+
+
 def test_generate_tab_refuses_a_key_that_is_no_key(generator, tmp_path):
     with pytest.raises(ValueError, match="is not a key name"):
         generate_tab(generator, "reel", "H lydian-ish", out_dir=str(tmp_path))

@@ -190,3 +190,24 @@ def test_cli_prompt_given_as_abc_text_says_to_use_a_file_or_stdin(capsys, text):
     err = capsys.readouterr().err
     assert err.startswith("irish-tune generate: --prompt takes an ABC file ('-': stdin), not ABC")
     assert "--prompt -" in err and "no such file" not in err
+
+
+def test_cli_a_prompt_written_in_another_key_by_key_is_said_on_stderr(model_dir, tmp_path, caplog):
+    """``--prompt FILE --key D`` with a prompt in G wrote it in D without a word."""
+    import logging
+
+    from modeling_irish.cli import main
+
+    prompt = tmp_path / "prompt.abc"
+    prompt.write_text("X:1\nT:K\nM:6/8\nL:1/8\nK:G\n|:GAG GAB|ABA ABd|\n", encoding="utf-8")
+    argv = ["generate", "--model", model_dir, "--prompt", str(prompt), "--num-bars", "4"]
+    with caplog.at_level(logging.WARNING):
+        assert main([*argv, "--key", "D"]) == 0
+        said = [r.getMessage() for r in caplog.records if "transposed" in r.getMessage()]
+        assert said == [
+            "the prompt is transposed from G major to D major, the key asked for (key=, --key "
+            "on the command line); leave the key out to keep the prompt's own"
+        ]
+        caplog.clear()
+        assert main([*argv, "--key", "G"]) == 0
+    assert not [r for r in caplog.records if "transposed" in r.getMessage()]

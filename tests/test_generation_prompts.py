@@ -61,6 +61,24 @@ def test_prompt_in_another_mode_says_which_key_to_ask_for():
     assert resolve_request(None, None, None, "A dorian", None, prompt).key.name == "A dorian"
 
 
+def test_a_prompt_written_in_another_key_asked_for_is_said_transposed(generator, caplog):
+    """A prompt in G continued with key="D" was written in D without a word (a user who
+    typed a key without noticing the prompt's own got other notes); the same key says nothing."""
+    import logging
+
+    prompt = "X:1\nM:6/8\nL:1/8\nK:G\n|:GAB d2e|dBG"
+    with caplog.at_level(logging.WARNING, logger="modeling_irish.generation"):
+        (tune,) = generator.generate(1, prompt=prompt, key="D", seed=0, num_bars=4)
+    assert "K:D" in tune.abc
+    said = "the prompt is transposed from G major to D major, the key asked for (key=, --key"
+    assert said in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="modeling_irish.generation"):
+        generator.generate(1, prompt=prompt, key="G major", seed=0, num_bars=4)
+        generator.generate(1, prompt=prompt, mode="major", seed=0, num_bars=4)
+    assert "transposed" not in caplog.text and "respelled" not in caplog.text
+
+
 @pytest.mark.parametrize("mode", ["blues", "x", "pentatonic"])
 def test_an_unknown_mode_is_named_with_the_modes(mode):
     from modeling_irish.generation_request import resolve_request
