@@ -363,3 +363,17 @@ def test_the_tune_files_a_tune_title_run_writes_number_their_tunes_once(tmp_path
     with caplog.at_level(logging.WARNING):
         assert len(list(text_tunes(text, str(path)))) == 4
     assert "share their X: number" not in caplog.text
+
+
+def test_a_folder_root_may_not_make_is_refused_before_any_data(tmp_path, capsys):
+    """As root, os.access says yes everywhere: --output_dir /proc/x passed the checks and failed
+    only once the corpus had been read and tokenized."""
+    import os
+
+    if not os.path.isdir("/proc/self") or os.access("/proc", os.W_OK) is False:
+        pytest.skip("needs /proc, where nobody may make a folder, to pass os.access")
+    with pytest.raises(SystemExit) as exit_info:
+        parse_args(["--output_dir", "/proc/x", "--cache_dir", str(tmp_path / "cache")])
+    assert exit_info.value.code == 2
+    line = _error_line(capsys)
+    assert "error: --output_dir /proc/x: cannot make folders in /proc (" in line

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -225,5 +226,18 @@ def folder_path_problem(path: str) -> str | None:
                 if existing == target:
                     return "this user may not write into it"
                 return f"this user may not make folders in {existing}"
-            return None
+            return _make_folder_problem(existing)
+    return None
+
+
+def _make_folder_problem(folder: Path) -> str | None:
+    """Why no folder can be made in the existing ``folder``, found by making (and removing) an
+    empty one, or None: `os.access` says yes to root everywhere, so ``--output_dir /proc/x``
+    (or a folder on a read-only mount) passed the checks and failed only once the corpus was
+    read and tokenized."""
+    try:
+        probe = tempfile.mkdtemp(prefix=".write-check-", dir=folder)
+    except OSError as err:
+        return f"cannot make folders in {folder} ({err.strerror or err})"
+    os.rmdir(probe)
     return None
