@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from music21.base import Music21Object
     from music21.key import KeySignature
     from music21.midi import MidiEvent, MidiFile
-    from music21.stream import Part
+    from music21.stream import Part, Score
 
     from tokenization.abc_parser import AbcTune
     from tokenization.capped_warnings import CappedWarnings
@@ -147,7 +147,7 @@ def to_midi(
     end = sum((event.length for event in events), Fraction(0))
     with music21_said() as heard:  # its warnings too, not the filters changed for all threads
         try:
-            midi = music21.midi.translate.music21ObjectToMidiFile(music21.stream.Score([part]))
+            midi = _midi_file(music21.stream.Score([part]))
             _last_at_least(midi, end)  # a closing rest still lasts before the file ends
             if not any(isinstance(s, music21.meter.TimeSignature) for _, s in signatures):
                 # not music21's 4/4 of a stream without one
@@ -169,6 +169,115 @@ def to_midi(
     for message in heard:  # such as an event it could not write and left out
         logger.warning("%s: music21 said, writing MIDI: %s", label, message)
     return path
+
+
+def _midi_file(score: Score) -> MidiFile:
+    """The music21 `MidiFile` of ``score`` (a score `to_midi` makes for it: one part of notes,
+    no measures), as music21's `music21ObjectToMidiFile` makes it (the same bytes), its steps
+    (`streamHierarchyToMidiTracks`) taken in the same order, save two that grow with the
+    square of the notes: the deep copy of the score (`_prepared` takes ``score`` apart
+    instead) and the channel of each note (`_channel_packets`): music21's
+    `assignPacketsToChannels` compares each note with every note before it, for a note bent off
+    its MIDI pitch (a microtone) to move to another channel; the notes this package writes have
+    none, and keep their track's channel, in one pass (music21's own is used where one is
+    bent)."""
+    from music21 import defaults, midi, stream
+    from music21.midi import translate
+
+    if score.atSoundingPitch is False:  # as music21ObjectToMidiFile
+        score = score.toSoundingPitch()
+    prepared = _prepared(score)
+    by_program, dynamic = translate.channelInstrumentData(prepared)
+    parts: list[Any] = []  # Streams: music21 types them as Parts
+    for sub in prepared.getElementsByClass(stream.Stream):
+        if sub.getElementsByClass(("MetronomeMark", "TimeSignature")):
+            parts.insert(0, sub)  # the conductor track first
+        else:
+            parts.append(sub)
+    for sub in parts:
+        sub.stripTies(inPlace=True, matchByPitch=True)
+    storage = translate.packetStorageFromSubstreamList(parts)
+    programs: dict[int | None, int | None] = dict(by_program)
+    translate.updatePacketStorageWithChannelInfo(storage, programs)
+    channels = {track: bundle["initChannel"] for track, bundle in storage.items()}
+    packets = [packet for bundle in storage.values() for packet in bundle["rawPackets"]]
+    if any(packet["centShift"] for packet in packets):  # a microtone: music21's own
+        packets = translate.assignPacketsToChannels(packets, by_program, dynamic, channels)
+    else:
+        packets = _channel_packets(packets, channels)
+    tracks = [
+        translate.packetsToMidiTrack(
+            packets,
+            trackId=track,
+            channel=bundle["initChannel"],
+            instrumentObj=bundle["initInstrument"],
+        )
+        for track, bundle in storage.items()
+    ]
+    out = midi.MidiFile()
+    out.tracks = tracks
+    out.ticksPerQuarterNote = defaults.ticksPerQuarter
+    return out
+
+
+def _prepared(score: Score) -> Score:
+    """``score`` (of parts of notes, no measures) as music21's `prepareStreamForMidi` gives it
+    for its writer, its tempo, time and key signatures moved to a conductor part of their own
+    and its volumes worked out, in place: music21 first makes a deep copy, for a caller that
+    keeps its stream (the copy's `purgeOrphans` looks up each note in the part, 14 s of the
+    44 s of a tune of 6,400 notes); `to_midi` makes the score for the writer alone.
+    Raises `ValueError` for a score with measures: music21's expands their repeats."""
+    from music21 import stream, volume
+    from music21.midi.translate import conductorStream
+
+    if score[stream.Measure]:
+        raise ValueError("a score with measures: music21's prepareStreamForMidi expands repeats")
+    conductor = conductorStream(score)
+    for part in score.getElementsByClass(stream.Stream):
+        volume.realizeVolume(part)
+    score.insert(0, conductor)
+    return score
+
+
+def _channel_packets(
+    packets: Sequence[dict[str, Any]], channels: dict[int, int | None]
+) -> list[dict[str, Any]]:
+    """music21's packets (`packetStorageFromSubstreamList`) with their channels, as its
+    `assignPacketsToChannels` gives them where no note is bent off its MIDI pitch (no packet
+    has a ``centShift``), in linear time: each event but a note's end on its track's channel
+    (``initChannel``; a note's end on its note's), a pitch bend of 0 at the start of each track
+    but the conductor's (``channels``: its channel by track), all in music21's order (by time,
+    then its order of events at a time).
+    Raises `ValueError` for a packet with a ``centShift``: music21's own moves its note."""
+    from music21.midi import ChannelVoiceMessages, MidiEvent
+    from music21.midi.translate import getPacketFromMidiEvent
+
+    tracks: list[int] = []  # in the order of their first packet, as music21's
+    for packet in packets:
+        if packet["centShift"]:
+            raise ValueError(
+                f"a packet at {packet['offset']} ticks of track {packet['trackId']} has a "
+                f"cent shift ({packet['centShift']}): music21's assignPacketsToChannels moves it"
+            )
+        if packet["trackId"] not in tracks:
+            tracks.append(packet["trackId"])
+        event = packet["midiEvent"]
+        if event.type == ChannelVoiceMessages.NOTE_ON:
+            event.channel = packet["initChannel"]
+            event.correspondingEvent.channel = packet["initChannel"]
+        elif event.type != ChannelVoiceMessages.NOTE_OFF:
+            event.channel = packet["initChannel"]
+    post = list(packets)
+    for track in tracks:
+        if track == 0:
+            continue  # the conductor track: no pitch bend
+        # music21's own bend: the track's id (made the track by `packetsToMidiTrack`)
+        kind, channel = ChannelVoiceMessages.PITCH_BEND, channels[track]
+        bend = MidiEvent(track=track, type=kind, channel=channel)  # type: ignore[arg-type]
+        bend.setPitchBend(0)
+        post.append(getPacketFromMidiEvent(trackId=track, offset=0, midiEvent=bend))
+    post.sort(key=lambda packet: (packet["offset"], packet["midiEvent"].sortOrder))
+    return post
 
 
 def _midi_meter(meter: str | None, label: str, in_body: bool = False) -> str | None:

@@ -656,3 +656,79 @@ def test_a_q_field_is_read_with_the_unit_in_force_where_it_stands():
 
     tune = parse_abc("X:1\nL:1/8\nQ:C=120\nK:C\nCDEF|[L:1/16][Q:C=120]CDEF|[L:1/4]C|]")
     assert tempo_marks(tune, 200, "X:1") == [(0, 60.0), (Fraction(2), 30.0)]
+
+
+def _score(cents: int = 0):
+    """A music21 score as `to_midi` gives the writer: one part of a tempo, a key, a program
+    and notes at their own offsets (a chord, a held member, a program change), one note
+    ``cents`` off its MIDI pitch."""
+    import music21
+
+    part = music21.stream.Part()
+    part.insert(0, music21.tempo.MetronomeMark(number=120))
+    part.insert(0, music21.key.KeySignature(2))
+    violin = music21.instrument.Instrument()
+    violin.midiProgram = 40
+    part.insert(0, violin)
+    for offset, midi, length in [(0, 62, 1), (0, 66, 3), (1, 69, 1), (2, 74, 0.5), (4, 62, 2)]:
+        part.insert(offset, music21.note.Note(music21.pitch.Pitch(midi=midi), quarterLength=length))
+    flute = music21.instrument.Instrument()
+    flute.midiProgram = 73
+    part.insert(3, flute)
+    bent = music21.note.Note("E4", quarterLength=1)
+    bent.pitch.microtone = cents
+    part.insert(2.5, bent)
+    return music21.stream.Score([part])
+
+
+@pytest.mark.parametrize("cents", [0, 50])
+def test_midi_file_is_music21s_file(cents):
+    # the same bytes as music21's writer, the channel step done in one pass where no note is
+    # bent (and music21's own, which moves a bent note to another channel, where one is)
+    import music21
+
+    from modeling_irish.render_midi import _midi_file
+
+    want = music21.midi.translate.music21ObjectToMidiFile(_score(cents)).writestr()
+    got = _midi_file(_score(cents)).writestr()
+    assert got == want
+
+
+def test_channel_packets_are_music21s_channels():
+    import music21
+    from music21.midi import translate
+
+    score = translate.prepareStreamForMidi(_score())
+    by_program, dynamic = translate.channelInstrumentData(score)
+    parts = list(score.getElementsByClass(music21.stream.Stream))
+    storage = translate.packetStorageFromSubstreamList(parts)
+    translate.updatePacketStorageWithChannelInfo(storage, by_program)
+    channels = {track: bundle["initChannel"] for track, bundle in storage.items()}
+    packets = [packet for bundle in storage.values() for packet in bundle["rawPackets"]]
+    want = translate.assignPacketsToChannels(packets, by_program, dynamic, channels)
+    want = [(p["offset"], p["trackId"], repr(p["midiEvent"])) for p in want]
+
+    from modeling_irish.render_midi import _channel_packets
+
+    got = _channel_packets(packets, channels)
+    assert [(p["offset"], p["trackId"], repr(p["midiEvent"])) for p in got] == want
+    assert len(got) == len(packets) + 1  # a pitch bend of 0 at the start of the notes' track
+
+
+def test_channel_packets_refuse_a_bent_note():
+    from modeling_irish.render_midi import _channel_packets
+
+    bent = {"centShift": 50, "offset": 0, "trackId": 1, "midiEvent": None}
+    with pytest.raises(ValueError, match="at 0 ticks of track 1 has a cent shift"):
+        _channel_packets([bent], {1: 1})
+
+
+def test_prepared_refuses_measures():
+    # music21 expands the repeats of measures; the score to_midi makes has none
+    import music21
+
+    from modeling_irish.render_midi import _prepared
+
+    score = music21.stream.Score([music21.stream.Part([music21.stream.Measure()])])
+    with pytest.raises(ValueError, match="a score with measures"):
+        _prepared(score)
