@@ -92,7 +92,11 @@ class GeneratedTune:
         valid: `validate_tune` found no problem.
         errors: the problems found.
         truncated: the sample hit the hard row limit before ``<end>``.
-        key: the key written; meter, rhythm as conditioned.
+        key: the key written; meter, rhythm as conditioned (``meter`` is ``N/D``: ``2/2`` for a
+            tune asked for in ``C|``).
+        written_meter: the ``M:`` value `abc` writes: ``meter``, or the ``C`` / ``C|`` it was
+            asked for with (``meter="C|"``, a prompt's ``M:C|``). Pass it to `write_abc`
+            (``meter=tune.written_meter``) to write the tune again as `abc` does.
         normalised_tokens: the tokens on the white keys, as sampled (the corpus's frame).
         engraved_abc: `abc` with each length that no single note shows (``c9/4``: the
             vocabulary has 9/4 and 9/2 eighths) written as tied notes that do (``c2-c/4``),
@@ -122,6 +126,10 @@ class GeneratedTune:
     rhythm: str = ""
     normalised_tokens: list[Token] = field(default_factory=list)
     engraved_abc: str = ""
+    written_meter: str = ""
+
+    def __post_init__(self) -> None:
+        self.written_meter = self.written_meter or self.meter
 
 
 def check_tokenizer_fits(config: Any, tokenizer: Any) -> None:
@@ -445,6 +453,7 @@ class TuneGenerator:
             truncated=truncated,
             key=req.key,
             meter=req.meter,
+            written_meter=req.written_meter,
             rhythm=req.rhythm,
             normalised_tokens=tokens,
         )

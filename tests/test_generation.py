@@ -614,6 +614,18 @@ def test_common_and_cut_time_are_meters_as_in_an_m_field(generator, meter, read)
     assert meter_arg(meter) == meter
 
 
+@pytest.mark.parametrize("meter, read", [("C", "4/4"), ("C|", "2/2"), ("6/8", "6/8")])
+def test_a_tune_written_again_keeps_the_meter_symbol_asked_for(generator, meter, read):
+    """`GeneratedTune` held only ``meter`` (``N/D``), so writing a tune asked for in ``C|`` again
+    with `write_abc` gave ``M:2/2``: `written_meter` is the ``M:`` that `abc` writes."""
+    from tokenization.abc_writer import write_abc
+
+    (tune,) = generator.generate(1, meter=meter, seed=0, num_bars=2)
+    assert (tune.meter, tune.written_meter) == (read, meter)
+    again = write_abc(tune.tokens, key=tune.key, meter=tune.written_meter, rhythm=tune.rhythm)
+    assert f"\nM:{meter}\n" in again and again.split("K:")[1] == tune.abc.split("K:")[1]
+
+
 @pytest.mark.parametrize("meter, eighths", [("16/4", "32"), ("1/64", "1/8"), ("32/8", "32")])
 def test_a_meter_the_tokenizer_cannot_fill_is_refused_with_the_bars_it_can(
     generator, model_dir, meter, eighths, capsys
