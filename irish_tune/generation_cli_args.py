@@ -11,6 +11,7 @@ from .arg_types import abc_source, non_negative_float, non_negative_int, number,
 
 __all__ = [
     "DEFAULT_MAX_ROWS",
+    "DEFAULT_MIN_BARS",
     "DEFAULT_FORMATS",
     "FORMATS",
     "add_evaluate_generation_args",
@@ -27,11 +28,12 @@ __all__ = [
 ]
 
 #: = `modeling_irish.render.FORMATS`, `DEFAULT_FORMATS` and
-#: `modeling_irish.generation_args.DEFAULT_MAX_ROWS` (not imported: the command line starts
-#: light; a test checks that they agree).
+#: `modeling_irish.generation_args.DEFAULT_MAX_ROWS`, `DEFAULT_MIN_BARS` (not imported: the
+#: command line starts light; a test checks that they agree).
 FORMATS = ("svg", "midi", "wav", "musicxml")
 DEFAULT_FORMATS = ("svg", "midi", "wav")
 DEFAULT_MAX_ROWS = 600
+DEFAULT_MIN_BARS = 4
 
 
 def meter_arg(text: str) -> str:
@@ -176,7 +178,8 @@ def _sampling_args(parser: argparse.ArgumentParser, command: str) -> None:
             else ""
         )
         + "; closing may add a bar or two (the end of a repeat, a second ending), and the "
-        "repeats played out make more bars",
+        "repeats played out make more bars; the model may end a tune sooner, from its "
+        f"{DEFAULT_MIN_BARS}th bar (or its --num-bars-th, if fewer)",
     )
     parser.add_argument(
         "--max-rows",

@@ -384,11 +384,17 @@ def test_help_and_mistyped_flags_import_nothing_heavy():
 def test_the_light_copies_of_constants_agree_with_the_library():
     """The parser's copies of library constants (not imported: it starts light) are theirs."""
     from irish_tune.arg_types import MAX_WEIGHT, MUSIC21_BOOKS
-    from irish_tune.generation_cli_args import DEFAULT_FORMATS, DEFAULT_MAX_ROWS, FORMATS
+    from irish_tune.generation_cli_args import (
+        DEFAULT_FORMATS,
+        DEFAULT_MAX_ROWS,
+        DEFAULT_MIN_BARS,
+        FORMATS,
+    )
     from modeling_irish import abc_sources, edit_distance, generation_args, render
 
     assert FORMATS == render.FORMATS and DEFAULT_FORMATS == render.DEFAULT_FORMATS
     assert DEFAULT_MAX_ROWS == generation_args.DEFAULT_MAX_ROWS
+    assert DEFAULT_MIN_BARS == generation_args.DEFAULT_MIN_BARS
     assert tuple(abc_sources.MUSIC21_COLLECTIONS) == MUSIC21_BOOKS
     assert MAX_WEIGHT == edit_distance.MAX_SCORE_WEIGHT
 

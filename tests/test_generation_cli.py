@@ -325,6 +325,21 @@ def test_the_exit_status_is_in_the_generate_help(capsys):
     )
 
 
+def test_the_generate_help_says_a_tune_may_end_before_num_bars(generator, capsys):
+    """--num-bars said only that the tune is steered to close after that many bars and that
+    closing may add some; yet the model may end it from its 4th bar (`DEFAULT_MIN_BARS`)."""
+    from modeling_irish.cli import main
+    from tokenization.abc_parser import parse_abc
+    from tokenization.bar_check import bars_of
+
+    tunes = generator.generate(8, rhythm="reel", num_bars=16, seed=0)
+    assert min(len(bars_of(parse_abc(t.abc))) for t in tunes) < 16  # a random model ends soon
+    with pytest.raises(SystemExit):
+        main(["generate", "--help"])
+    said = " ".join(capsys.readouterr().out.split())
+    assert "may end a tune sooner, from its 4th bar" in said
+
+
 def test_only_the_generate_help_speaks_of_the_prompt(capsys):
     """evaluate-generation has no --prompt, yet its help gave defaults from "the prompt's R:";
     and --no-readers said "music21/abc2midi" though it drops reread_ours_rate too."""
