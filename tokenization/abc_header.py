@@ -26,7 +26,7 @@ from .abc_header_directives import HeaderDirectives
 from .abc_lexer import clipped, read_number, shown, user_symbol
 from .abc_tempo import tempo_form_warning
 from .abc_titles import TitleFields, continued_values, header_title, text_tune_name, tune_name
-from .abc_tune import in_force_at
+from .abc_tune import in_force_at, meter_as_written
 from .abc_tunebook import (
     NO_ENDTEXT,
     NOT_READ_AFTER_BLANK,
@@ -507,7 +507,7 @@ class HeaderFields(TitleFields, HeaderDirectives):
                         "(tuplets, rests, bar checks), "
                         "but the measure features keep the header's M:"
                     )
-                    self._change_meter(meter)
+                    self._change_meter(meter, value)
             elif letter == "Q":
                 self._tempo_form(value, self._field_column(inline))
                 self._change_tempo(field_value(value))
@@ -555,11 +555,17 @@ class HeaderFields(TitleFields, HeaderDirectives):
             said.append(f"{what} in the body not read: dropped ({where})")
         return said
 
-    def _change_meter(self, meter: str | None) -> None:
-        """Record a meter change (a later change at the same token replaces it)."""
+    def _change_meter(self, meter: str | None, written: str) -> None:
+        """Record a meter change (a later change at the same token replaces it), and the
+        symbol it was ``written`` as, ``C`` or ``C|`` (`AbcTune.meter_symbols`)."""
         at = len(self.tokens)
         _replace_change(self.meter_changes, at).append((at, meter))
         self.meter = meter
+        symbol = meter_as_written(written, meter)
+        if symbol != meter and symbol is not None:
+            self.meter_symbols[at] = symbol
+        else:
+            self.meter_symbols.pop(at, None)
 
     def _change_unit(self, unit: Fraction) -> None:
         """Read the notes from here on in ``unit`` and record the change where it differs from

@@ -171,6 +171,7 @@ class _TuneParser(BodyWalk, NotesAndChords, BarsAndTies, HeaderFields):
             corpus_format=corpus,
             accidentals=dict(self.keysig),
             meter_changes=self.meter_changes,
+            meter_symbols=self.meter_symbols,
             key_changes=self.key_changes,
             unit_changes=self.unit_changes,
             tempo_changes=self.tempo_changes,

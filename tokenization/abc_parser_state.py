@@ -72,6 +72,7 @@ class ParserState:
         self.meter_after_k = False
         self.meter_at_k: str | None = None
         self.meter_changes: list[tuple[int, str | None]] = []
+        self.meter_symbols: dict[int, str] = {}  # `AbcTune.meter_symbols`
         self.key_changes: list[tuple[int, Key]] = []  # `AbcTune.key_changes`
         self.unit_changes: list[tuple[int, Fraction]] = []  # `AbcTune.unit_changes`
         self.tempo_changes: list[tuple[int, str]] = []

@@ -20,7 +20,19 @@ from typing import Any, NamedTuple
 
 from .keys import Key
 
-__all__ = ["AbcParseError", "AbcTune", "Token", "in_force_at", "part_ending_tempos"]
+__all__ = [
+    "WRITTEN_METER_SYMBOLS",
+    "AbcParseError",
+    "AbcTune",
+    "Token",
+    "in_force_at",
+    "meter_as_written",
+    "part_ending_tempos",
+]
+
+#: The ``M:`` symbols of common and cut time, ``C`` (4/4) and ``C|`` (2/2): the reader reads
+#: them as ``N/D`` (`AbcTune.meter`), and the writers write them back as they were written.
+WRITTEN_METER_SYMBOLS = {"C": "4/4", "C|": "2/2"}
 
 
 class AbcParseError(ValueError):
@@ -104,6 +116,10 @@ class AbcTune:
     #: reader follows them (tuplet defaults, ``Z`` lengths, `bar_check`); `meter` stays the
     #: header's, and so do the measure features of the rows.
     meter_changes: list[tuple[int, str | None]] = field(default_factory=list)
+    #: the mid-tune meter changes of `meter_changes` written as a symbol of `WRITTEN_METER_SYMBOLS`
+    #: (``[M:C|]``): ``{index of the first token under the new meter: "C|"}``; the writers
+    #: write them back so (`written_meter_changes`), the reader reads them as ``N/D``.
+    meter_symbols: dict[int, str] = field(default_factory=dict)
     #: mid-tune key changes (an inline ``[K:...]``, a ``K:`` line in the body; not one that
     #: sets a clef alone): ``(index of the first token under the new key, key)``. The reader
     #: spells the notes after it in that key; `key` stays the header's. `render_musicxml`
@@ -171,6 +187,31 @@ class AbcTune:
     #: its ``fields["I"]``'s (`propagate_accidentals`). `abc_writer.typed_token` follows them.
     scope_changes: list[tuple[int, str]] = field(default_factory=list)
 
+    @property
+    def written_meter(self) -> str | None:
+        """The ``M:`` value to write the tune with: the header's ``C`` or ``C|`` as it was
+        written (`WRITTEN_METER_SYMBOLS`; `meter` reads them as 4/4 and 2/2), else `meter`.
+        Pass it to `write_abc` (``meter=tune.written_meter``): a tune in cut time stays ``C|``.
+
+        >>> from tokenization.abc_parser import parse_abc
+        >>> cut = parse_abc("X:1\\nM:C|\\nL:1/8\\nK:G\\nGABc dedB|")
+        >>> cut.meter, cut.written_meter, parse_abc("M:6/8\\nK:G\\nGAB|").written_meter
+        ('2/2', 'C|', '6/8')
+        """
+        written = self.fields.get("M") or [""]
+        return meter_as_written(written[-1], self.meter)
+
+    def written_meter_changes(self) -> list[tuple[int, str | None]]:
+        """`meter_changes` as they were written: a ``C`` or ``C|`` one as that symbol
+        (`meter_symbols`), the others ``N/D``; the writer's ``meter_changes``.
+
+        >>> from tokenization.abc_parser import parse_abc
+        >>> tune = parse_abc("M:6/8\\nL:1/8\\nK:G\\nGAB cBA|[M:C|]GABc dedB|[M:3/4]GA Bc d2|")
+        >>> tune.meter_changes, tune.written_meter_changes()
+        ([(6, '2/2'), (15, '3/4')], [(6, 'C|'), (15, '3/4')])
+        """
+        return [(at, self.meter_symbols.get(at, meter)) for at, meter in self.meter_changes]
+
     def key_at(self, index: int) -> Key:
         """The key in force at token ``index``: the last of `key_changes` at or before it, else
         the header's `key` (as the reader spelled that token).
@@ -205,6 +246,23 @@ class AbcTune:
         """
         unit = self.tempo_units.get(n)
         return self.unit_at(self.tempo_changes[n][0]) if unit is None else unit
+
+
+def meter_as_written(written: str, meter: str | None) -> str | None:
+    """The ``M:`` value to write for ``meter`` (``N/D``, as the reader read ``written``):
+    ``written`` without its spaces when it is a symbol of `WRITTEN_METER_SYMBOLS` for that meter
+    (``C|`` for 2/2), else ``meter``.
+
+    >>> meter_as_written(" C| ", "2/2"), meter_as_written("C", "4/4")
+    ('C|', 'C')
+    >>> meter_as_written("4/4", "4/4")
+    '4/4'
+
+    >>> meter_as_written("C", "2/2"), meter_as_written("none", None)
+    ('2/2', None)
+    """
+    symbol = written.replace(" ", "")
+    return symbol if WRITTEN_METER_SYMBOLS.get(symbol, "") == meter else meter
 
 
 def in_force_at(changes: Sequence[tuple[int, Any]], index: int, header: Any) -> Any:

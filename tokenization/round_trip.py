@@ -127,7 +127,7 @@ def _header_changed(tune: AbcTune, again: AbcTune, key: Key) -> str | None:
         ("X", tune.x, again.x),
         ("T", _titles(tune), _titles(again)),
         ("R", tune.fields.get("R"), again.fields.get("R")),
-        ("M", tune.meter, again.meter),
+        ("M", tune.written_meter, again.written_meter),
         ("K", key.name, again.key.name),
     ]
     if tune.x is None:
@@ -208,7 +208,7 @@ def _changes_lost(
     "the meter changes [(5, '3/4')] became [] after the round trip"
     """
     for what, before, after in (
-        ("meter changes", tune.meter_changes, again.meter_changes),
+        ("meter changes", tune.written_meter_changes(), again.written_meter_changes()),
         (
             "key changes",
             _named(tune.key_changes if key_changes is None else key_changes),
@@ -360,11 +360,11 @@ def write_tune(
     return write_abc(
         tokens,
         key=key,
-        meter=tune.meter,
+        meter=tune.written_meter,
         x=1 if tune.x is None else tune.x,
         title=tune.fields.get("T") or ([] if tune.title else [""]),
         rhythm=tune.fields.get("R", []),
-        meter_changes=tune.meter_changes,
+        meter_changes=tune.written_meter_changes(),
         key_changes=written_key_changes(tune, key),
         tempo_changes=written_tempo_changes(tune, _WRITTEN_UNIT),
         unit=_WRITTEN_UNIT,
