@@ -208,7 +208,7 @@ class AbcTune:
         >>> from tokenization.abc_parser import parse_abc
         >>> tune = parse_abc("M:6/8\\nL:1/8\\nK:G\\nGAB cBA|[M:C|]GABc dedB|[M:3/4]GA Bc d2|")
         >>> tune.meter_changes, tune.written_meter_changes()
-        ([(6, '2/2'), (15, '3/4')], [(6, 'C|'), (15, '3/4')])
+        ([(7, '2/2'), (16, '3/4')], [(7, 'C|'), (16, '3/4')])
         """
         return [(at, self.meter_symbols.get(at, meter)) for at, meter in self.meter_changes]
 
