@@ -322,16 +322,17 @@ def test_a_spelling_of_a_known_rhythm_is_read_as_generate_reads_it(field):
 
 
 def test_a_rhythm_takes_the_spelling_of_the_vocabulary_it_is_encoded_with():
-    # O'Neill's writes `R:slipjig`: a corpus of it keeps its own spelling, and a vocabulary
-    # built on it reads thesession's `slip jig` as its `slipjig`; a type no table knows is
-    # only lower-cased, and an exact value of the vocabulary is kept as it is
+    # O'Neill's writes `R:slipjig`: read with no vocabulary it is thesession's `slip jig` (one
+    # value per tune type), while a vocabulary that has `slipjig` (a tokenizer saved before)
+    # reads thesession's `slip jig` as its `slipjig`; a type no table knows is only
+    # lower-cased, and an exact value of the vocabulary is kept as it is
     from tokenization.abc_parser import parse_abc
     from tokenization.encoded_tune import RHYTHM_COLUMN, encode_tune
 
     def read(field: str, known: list[str]) -> str:
         return HeaderInfo.from_tune(parse_abc(f"X:1\n{field}\nK:C\nC"), known=known).rhythm
 
-    assert read("R:slipjig", []) == "slipjig"
+    assert read("R:slipjig", []) == "slip jig"
     assert read("R:Slip Jig", ["reel", "slipjig"]) == "slipjig"
     assert read("R:slipjig", ["slip jig", "slipjig"]) == "slipjig"
     assert read("R:Set-Dance", []) == "set-dance"
