@@ -71,9 +71,7 @@ def test_the_training_command_line_prints_it_without_a_traceback(tmp_path, capsy
     assert (
         err.strip()
         .splitlines()[-1]
-        .startswith(
-            f"train.py: error: --corpus: {dump} is not a thesession.org dump (invalid JSON: "
-        )
+        .startswith(f"train.py: error: --corpus {dump}: not a thesession.org dump (invalid JSON: ")
     )
     assert not (tmp_path / "out" / "model.safetensors").exists()
 

@@ -385,7 +385,8 @@ def test_cli_prints_runtime_input_errors_in_one_line(capsys, tmp_path):
     capsys.readouterr()
     assert train.cli(argv) == 2  # ... the command line one line and status 2
     err = capsys.readouterr().err
-    assert err.strip().splitlines()[-1].startswith("train.py: error: --corpus: ")
+    last = f"train.py: error: --corpus {dump}: not a thesession.org dump (no row has an 'abc' "
+    assert err.strip().splitlines()[-1].startswith(last)
     assert "Traceback" not in err
 
 
@@ -477,8 +478,11 @@ def test_corpus_whose_tunes_are_all_skipped_is_refused_before_training(tmp_path,
     noteless.write_text("X:1\nT:No notes\nK:D\n\nX:2\nT:None here\nK:G\n", encoding="utf-8")
     argv = ["--corpus", str(noteless), "--output_dir", str(tmp_path / "out"),
             "--cache_dir", cache_dir]  # fmt: skip
-    with pytest.raises(train.UsageError, match="no readable ABC tunes .*2 skipped"):
+    with pytest.raises(train.UsageError) as refusal:
         train.main(argv)
+    # named as the other --corpus errors are, the path once: "--corpus PATH: why"
+    assert str(refusal.value).startswith(f"--corpus {noteless}: no readable ABC tunes: 2 read, ")
+    assert "2 skipped" in str(refusal.value) and str(refusal.value).count("noteless.abc") == 1
     assert not (tmp_path / "out" / "model.safetensors").exists()
     # an earlier run there is kept: the refusal comes before the fresh start deletes it
     (tmp_path / "out").mkdir()

@@ -26,6 +26,7 @@ __all__ = [
     "KeyAugmenter",
     "LengthGroupedBatchSampler",
     "TuneRowsDataset",
+    "corpus_refusal",
     "data_fingerprint",
     "load_or_train_tokenizer",
     "no_training_tunes",
@@ -141,7 +142,7 @@ def prepare_corpus(args: argparse.Namespace, accelerator: Accelerator) -> tuple[
         except (FileNotFoundError, ValueError) as err:  # parse_args checked what it cheaply can
             if not any(text in str(err) for text in _CORPUS_INPUT_ERRORS):
                 raise
-            raise UsageError(f"--corpus: {err}") from err
+            raise UsageError(corpus_refusal(args.corpus, err)) from err
         backbone = getattr(args, "measurenote_path", None)
         if backbone:  # a pretrained backbone only understands the ids of its own tokenizer
             from tokenization.tokenization_abc import AbcTokenizer
@@ -168,6 +169,27 @@ def prepare_corpus(args: argparse.Namespace, accelerator: Accelerator) -> tuple[
     args.data_fingerprint = data_fingerprint(splits, tokenizer)  # each checkpoint records it
     check_resume_data(args, args.data_fingerprint)
     return tokenizer, splits, report
+
+
+def corpus_refusal(corpus: str | Sequence[str] | None, err: Exception) -> str:
+    """`load_abc_corpus`'s refusal of ``--corpus`` as ``--corpus PATH: why``, the form of the
+    other ``--corpus`` errors: the path it names again (the sources after "no readable ABC
+    tunes in", a lone dump before "is not a thesession.org dump") is left out.
+
+    >>> corpus_refusal("b.abc", ValueError("no readable ABC tunes in b.abc: 3 read, 3 skipped"))
+    '--corpus b.abc: no readable ABC tunes: 3 read, 3 skipped'
+    >>> corpus_refusal("t.json", ValueError("t.json is not a thesession.org dump (no list)"))
+    '--corpus t.json: not a thesession.org dump (no list)'
+    """
+    shown = corpus if isinstance(corpus, str) else " ".join(corpus or ["music21"])
+    why = str(err)
+    sources = absolute_sources(corpus) or []
+    unread = f"no readable ABC tunes in {', '.join(sources)}: "
+    if sources and why.startswith(unread):
+        why = "no readable ABC tunes: " + why.removeprefix(unread)
+    elif len(sources) == 1 and why.startswith(f"{sources[0]} is not "):
+        why = why.removeprefix(f"{sources[0]} is ")
+    return f"--corpus {shown}: {why}"
 
 
 def no_training_tunes(args: argparse.Namespace, counts: dict, shortest: int | None) -> str:
