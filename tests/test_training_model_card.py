@@ -238,6 +238,21 @@ def test_the_measurenote_card_gives_its_parameter_count_with_the_runs_counts(tun
 
 
 @pytest.mark.parametrize("task", ["measurenote", "tune_title"])
+def test_the_card_says_what_wall_time_seconds_spans(task, tunebook, tmp_path):
+    """The run table showed a bare ``| wall_time_seconds | 20.46 |``: which process's time, from
+    what to what, was said in the docs only."""
+    base = LM_RESULTS if task == "measurenote" else RETRIEVAL_RESULTS
+    results = {**base, "train_runtime_seconds": 12.5, "wall_time_seconds": 20.4617}
+    text = ModelCard.load(_card(tmp_path, tunebook, task, results)).content
+    run = _table(text, "### Run: counts and timings")
+    assert run["wall_time_seconds"] == (
+        "20.46 (the main process's wall-clock time, from reading the corpus to the saved, "
+        "evaluated model; not the runs it resumed)"
+    )
+    assert run["train_runtime_seconds"] == "12.5"  # the other timings stay bare numbers
+
+
+@pytest.mark.parametrize("task", ["measurenote", "tune_title"])
 def test_the_card_gives_the_total_batch_size_once_in_its_run_table(task, tunebook, tmp_path):
     """The MeasureNote card gave ``total_batch_size`` twice, in its hyper-parameters table and
     in its run table; the tune-title card in its run table only. Both give it once, there."""

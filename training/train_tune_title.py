@@ -425,8 +425,8 @@ def run(args: argparse.Namespace, accelerator: Accelerator) -> dict:
             logger.info("final retrieval evaluation skipped (--retrieval_eval_queries 0)")
             why = "--retrieval_eval_queries 0"
             results["retrieval_eval_skipped"] = {"known": why, "unseen": why}
-        # this process's time alone, everything included: from reading the corpus to saving
-        # the model after the final retrieval evaluation (not the runs it resumed)
+        # the main process's own clock, everything included: from the start of run() (before
+        # the corpus is read) to here, the model saved and evaluated (not the runs it resumed)
         results["wall_time_seconds"] = time.perf_counter() - wall_start
         record_run_files(args.output_dir, ["all_results.json", "README.md"])
         record_data_split(args.output_dir, data_split_record(args))  # the corpus paths too
