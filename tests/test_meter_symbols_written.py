@@ -17,7 +17,7 @@ CHANGES = "X:2\nT:Changes\nM:6/8\nL:1/8\nK:G\nGAB cBA|[M:C]GABc d4|[M:C|]GABc d4
 
 def _transposed(text: str, tmp_path, capsys) -> str:
     source = tmp_path / "in.abc"
-    source.write_text(text)
+    source.write_text(text, encoding="utf-8")
     assert irish_tune.main(["transpose", str(source), "--key", "D"]) == 0
     return capsys.readouterr().out
 
