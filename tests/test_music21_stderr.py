@@ -111,10 +111,11 @@ def test_what_music21_prints_writing_midi_is_one_warning_naming_the_tune(
 
 
 def _midi_writer_that_waits(monkeypatch, before, after=lambda: None) -> None:
-    """music21's MIDI writer, in `to_midi`, calling ``before`` first and ``after`` last."""
-    from music21.midi import translate
+    """The MIDI writer of `to_midi` (`render_midi._midi_file`, music21's writing steps), calling
+    ``before`` first and ``after`` last."""
+    from modeling_irish import render_midi
 
-    write = translate.music21ObjectToMidiFile
+    write = render_midi._midi_file
 
     def waiting(*args, **kwargs):
         before()
@@ -122,7 +123,7 @@ def _midi_writer_that_waits(monkeypatch, before, after=lambda: None) -> None:
         after()
         return midi
 
-    monkeypatch.setattr(translate, "music21ObjectToMidiFile", waiting)
+    monkeypatch.setattr(render_midi, "_midi_file", waiting)
 
 
 REEL = "X:1\nT:Reel\nM:4/4\nL:1/8\nK:D\n|:DEFG ABcd:|\n"

@@ -20,9 +20,9 @@ def _files(folder) -> dict[str, bytes]:
 
 
 def _failing_midi(monkeypatch) -> None:
-    import music21
+    from modeling_irish import render_midi
 
-    monkeypatch.setattr(music21.midi.translate, "music21ObjectToMidiFile", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr(render_midi, "_midi_file", lambda *a, **k: 1 / 0)
 
 
 def _failing_wav(monkeypatch) -> None:

@@ -144,6 +144,7 @@ def test_a_soundfont_without_wav_is_refused_not_ignored(tmp_path, capsys):
 def test_a_midi_writer_failure_removes_its_partial_file(tmp_path, monkeypatch):
     import music21
 
+    from modeling_irish import render_midi
     from modeling_irish.render import to_midi
 
     def half_written(self):
@@ -157,7 +158,7 @@ def test_a_midi_writer_failure_removes_its_partial_file(tmp_path, monkeypatch):
     assert str(info.value) == "music21 could not write MIDI: cannot write this"
     assert list(tmp_path.iterdir()) == []
     # the same failure before anything is written: still the error, nothing to remove
-    monkeypatch.setattr(music21.midi.translate, "music21ObjectToMidiFile", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr(render_midi, "_midi_file", lambda *a, **k: 1 / 0)
     with pytest.raises(RenderError, match="music21 could not write MIDI: division by zero"):
         to_midi(ABC, str(path))
     assert list(tmp_path.iterdir()) == []
