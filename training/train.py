@@ -267,6 +267,7 @@ def cli(argv: list[str] | None = None, stops: SignalStops | None = None) -> int:
         return _say_stop(pending, stops)
     except KeyboardInterrupt as stop:  # the last checkpoint (if any) is whole: they are atomic
         return _say_stop(stop, stops)
+    leave_process_group()  # now, not in the interpreter's exit, when a peer may be gone
     return 0
 
 
@@ -319,10 +320,12 @@ def _print_traceback_if_asked() -> None:
 
 
 def leave_process_group() -> None:
-    """Destroy torch's process group, if this process is in one, after a collective failed:
-    left to the interpreter's exit, gloo's threads still waiting on a timed-out all-reduce can
-    end the process with ``terminate called without an active exception`` (SIGABRT, status 134)
-    after its one line (a bare gloo all-reduce did, with torch 2.13)."""
+    """Destroy torch's process group, if this process is in one, after a collective failed or
+    a run ended: left to the interpreter's exit, gloo's threads still waiting on a timed-out
+    all-reduce can end the process with ``terminate called without an active exception``
+    (SIGABRT, status 134) after its one line (a bare gloo all-reduce did, with torch 2.13), and
+    a finished launch's second process was seen to hang for good in the DDP reducer's group
+    destructor (joining gloo's loop thread) after the first had exited."""
     dist = sys.modules.get("torch.distributed")
     if dist is None or not dist.is_available() or not dist.is_initialized():
         return
