@@ -8,7 +8,8 @@ Usage:
 Each case is one tune rendered once, in this process, in the order given: a 70-byte tune with
 the ending ``|1-10000000``; ``P:(AB)n`` over two 8-bar repeated parts (212 notes a
 ``(AB)``); ``DEFG ABcd|`` 1,000 times (10 KB, 8,000 notes); a header ``P:`` of 3,000 ``(``
-around a part. Prints the seconds, or the error, and the process's peak resident memory so far.
+around a part; 200 inline key changes ``[K:...] DEFG ABcd|`` (1,600 notes, majors, minors and a
+mode in turn). Prints the seconds, or the error, and the process's peak resident memory so far.
 With ``PYTHONPATH`` naming another checkout, the script times that one's ``to_midi``.
 """
 
@@ -37,6 +38,9 @@ CASES = {
     **{f"P:(AB){n}": _parts(n) for n in (12, 25, 50, 100)},
     "plain 10 KB": "X:1\nM:4/4\nL:1/8\nK:D\n" + "DEFG ABcd|" * 1000 + "]\n",
     "P: nested 3000": "X:1\nL:1/8\nP:" + "(" * 3000 + "A" + ")" * 3000 + "\nK:D\nP:A\nDEFG|]\n",
+    "K changes 200": "X:1\nM:4/4\nL:1/8\nK:D\n"
+    + "".join(f"[K:{key}] DEFG ABcd|" for key in ("G", "Em", "Bb", "F#m", "Ador") * 40)
+    + "]\n",
 }
 
 
