@@ -21,6 +21,7 @@ __all__ = [
     "formats_arg",
     "generate_usage_problem",
     "meter_arg",
+    "min_bars_problem",
     "empty_out_problem",
     "render_usage_problem",
     "seed_arg",
@@ -179,7 +180,17 @@ def _sampling_args(parser: argparse.ArgumentParser, command: str) -> None:
         )
         + "; closing may add a bar or two (the end of a repeat, a second ending), and the "
         "repeats played out make more bars; the model may end a tune sooner, from its "
-        f"{DEFAULT_MIN_BARS}th bar (or its --num-bars-th, if fewer)",
+        f"{DEFAULT_MIN_BARS}th bar (or its --num-bars-th, if fewer): --min-bars moves that",
+    )
+    parser.add_argument(
+        "--min-bars",
+        type=non_negative_int,
+        default=None,
+        help="fewest written bars before the model may end a tune by itself, counted as "
+        f"--num-bars counts them, at most --num-bars (default {DEFAULT_MIN_BARS}, or "
+        "--num-bars if fewer); --min-bars equal to --num-bars gives that many bars, or a bar "
+        "or two more where closing needs them (the end of a repeat, a second ending); a "
+        "--max-rows too small for them still closes a tune sooner",
     )
     parser.add_argument(
         "--max-rows",
@@ -286,11 +297,32 @@ def generate_usage_problem(args: argparse.Namespace) -> str | None:
     use (`soundfont_problem`). Refused by `irish_tune.parser.parse_args` with the command's
     usage, as argparse's own errors, and again by `modeling_irish.generation_cli.run_generate`,
     for arguments built in Python. An empty ``--out`` (``--out ""``) is refused too
-    (`empty_out_problem`), not taken as no ``--out``."""
+    (`empty_out_problem`), not taken as no ``--out``, and a ``--min-bars`` above ``--num-bars``
+    (`min_bars_problem`)."""
     problem = empty_out_problem(args.out, "the .abc files and renderings")
+    problem = problem or min_bars_problem(args.min_bars, args.num_bars)
     if problem is None and args.render and not args.out:
         return "--render needs --out, the folder the .abc files and renderings go to"
     return problem or soundfont_problem(args.soundfont, args.render, "--render")
+
+
+def min_bars_problem(min_bars: int | None, num_bars: int | None) -> str | None:
+    """Why a ``--min-bars`` above ``--num-bars`` is refused, or None: the tune is steered to
+    close after ``--num-bars`` bars, so it could not hold the fewest asked for (the API refuses
+    ``min_bars`` so, `modeling_irish.generation_args.check_lengths`, naming its arguments).
+
+    >>> min_bars_problem(40, 32)[:41]
+    '--min-bars 40 is more than --num-bars 32:'
+    >>> min_bars_problem(32, 32) is None and min_bars_problem(None, 2) is None
+    True
+    """
+    if min_bars is None or num_bars is None or min_bars <= num_bars:
+        return None
+    return (
+        f"--min-bars {min_bars} is more than --num-bars {num_bars}: the tune is steered to "
+        f"close after --num-bars bars; give a --min-bars of at most {num_bars}, or raise "
+        "--num-bars"
+    )
 
 
 def empty_out_problem(out: str | None, what: str) -> str | None:
@@ -370,7 +402,8 @@ def evaluate_generation_usage_problem(args: argparse.Namespace) -> str | None:
     """Why the arguments of ``evaluate-generation`` are refused whatever its model, or None:
     ``--max-train-tunes`` without the ``--train`` it limits. Refused by
     `irish_tune.parser.parse_args` with the command's usage, and again by
-    `modeling_irish.generation_cli.run_evaluate_generation`, for arguments built in Python."""
+    `modeling_irish.generation_cli.run_evaluate_generation`, for arguments built in Python;
+    and a ``--min-bars`` above ``--num-bars`` (`min_bars_problem`)."""
     if args.max_train_tunes is not None and not args.train:
         return "--max-train-tunes limits --train, which is not given"
-    return None
+    return min_bars_problem(args.min_bars, args.num_bars)

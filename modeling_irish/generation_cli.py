@@ -155,6 +155,7 @@ def _sample(
         prompt_line_offset=line_offset,
         num_bars=args.num_bars,
         max_rows=args.max_rows,
+        min_bars=args.min_bars,
         temperature=args.temperature,
         top_k=args.top_k,
         top_p=args.top_p,

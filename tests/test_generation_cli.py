@@ -340,6 +340,70 @@ def test_the_generate_help_says_a_tune_may_end_before_num_bars(generator, capsys
     assert "may end a tune sooner, from its 4th bar" in said
 
 
+def _bar_counts(abc_texts: str) -> list[int]:
+    """The written bars of each tune printed by ``generate``, as the project's reader counts
+    them (`bars_of`; a tune of the tiny model opens without a pickup)."""
+    from tokenization.abc_parser import parse_abc
+    from tokenization.bar_check import bars_of
+
+    tunes = ["X:" + text for text in abc_texts.split("X:") if text.strip()]
+    return [len(bars_of(parse_abc(tune))) for tune in tunes]
+
+
+@pytest.mark.parametrize("command", ["generate", "evaluate-generation"])
+def test_cli_min_bars_reaches_the_generator(command, model_dir, monkeypatch, capsys):
+    """--min-bars is the API's ``min_bars`` (there was no flag: a tune could end from its 4th
+    bar, whatever --num-bars asked); left out, the API's default (None)."""
+    from modeling_irish.cli import main
+    from modeling_irish.generation import TuneGenerator
+
+    asked: list[object] = []
+    generate = TuneGenerator.generate
+
+    def spy(self, *args, **kwargs):
+        asked.append(kwargs.get("min_bars"))
+        return generate(self, *args, **kwargs)
+
+    monkeypatch.setattr(TuneGenerator, "generate", spy)
+    argv = [command, "--model", model_dir, "--num-tunes", "1", "--num-bars", "6"]
+    assert main([*argv, "--min-bars", "5"]) == 0
+    assert main(argv) == 0
+    assert asked == [5, None]
+
+
+def test_cli_min_bars_equal_to_num_bars_gives_that_many_bars(model_dir, capsys):
+    """A random tiny model ends some tunes soon after the 4th bar; ``--min-bars 8`` with
+    ``--num-bars 8`` keeps each going to its 8th bar, then closes it: 8 bars, or up to two
+    more where closing needs them (the end of a repeat, a second ending)."""
+    from modeling_irish.cli import main
+
+    argv = ["generate", "--model", model_dir, "--rhythm", "reel", "--num-tunes", "8"]
+    assert main([*argv, "--num-bars", "8"]) == 0
+    assert min(_bar_counts(capsys.readouterr().out)) < 8  # without it, sooner
+    assert main([*argv, "--num-bars", "8", "--min-bars", "8"]) == 0
+    counts = _bar_counts(capsys.readouterr().out)
+    assert len(counts) == 8 and all(8 <= n <= 10 for n in counts), counts
+    assert 8 in counts
+
+
+@pytest.mark.parametrize("command", ["generate", "evaluate-generation"])
+@pytest.mark.parametrize(
+    ("values", "said"),
+    [
+        (["--num-bars", "32", "--min-bars", "40"], "--min-bars 40 is more than --num-bars 32"),
+        (["--min-bars", "-1"], "argument --min-bars: must be >= 0, got -1"),
+        (["--min-bars", "many"], "argument --min-bars:"),
+    ],
+)
+def test_cli_min_bars_is_checked_when_the_arguments_are_read(command, values, said, capsys):
+    from modeling_irish.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--model", "unused", *values])
+    assert exit_info.value.code == 2
+    assert said in " ".join(capsys.readouterr().err.split())
+
+
 def test_only_the_generate_help_speaks_of_the_prompt(capsys):
     """evaluate-generation has no --prompt, yet its help gave defaults from "the prompt's R:";
     and --no-readers said "music21/abc2midi" though it drops reread_ours_rate too."""
