@@ -14,11 +14,7 @@ from transformers import PretrainedConfig, PreTrainedModel
 from transformers import initialization as init
 from transformers.utils import ModelOutput, logging
 
-from .configuration_measurenote import (
-    MeasureNoteConfig,
-    check_local_pretrained_path,
-    check_saved_model_type,
-)
+from .configuration_measurenote import MeasureNoteConfig
 from .measurenote_checks import (
     ID_DTYPES,
     check_labels,
@@ -43,6 +39,7 @@ from .measurenote_layers import (
     run_gru,
 )
 from .measurenote_losses import loss_target_counts, measurenote_loss  # noqa: F401
+from .saved_folders import check_local_pretrained_path, check_saved_model_type
 
 logger = logging.get_logger(__name__)
 

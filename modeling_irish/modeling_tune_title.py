@@ -35,12 +35,8 @@ from .minilm_files import (
     remove_minilm_tokenizer_folder,
     write_minilm_license_files,
 )
-from .modeling_measurenote import (
-    MeasureNoteModel,
-    check_local_pretrained_path,
-    check_saved_model_type,
-    wants_dict,
-)
+from .modeling_measurenote import MeasureNoteModel, wants_dict
+from .saved_folders import check_local_pretrained_path, check_saved_model_type
 from .title_encoders import MiniLMTitleEncoder
 
 # the towers are a sibling module (saved beside this one for trust_remote_code); their classes

@@ -37,8 +37,8 @@ import torch
 from transformers import AutoModelForCausalLM, Pipeline
 from transformers.pipelines import PIPELINE_REGISTRY
 
-from .configuration_measurenote import check_local_pretrained_path, check_saved_model_type
 from .modeling_measurenote import PACKAGE_INSTALL
+from .saved_folders import check_local_pretrained_path, check_saved_model_type
 
 TASK = "abc-generation"
 

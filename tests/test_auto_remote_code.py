@@ -97,6 +97,8 @@ def test_trust_remote_code_round_trip(tmp_path):
         "measurenote_layers.py",
         "measurenote_losses.py",
         "transformers_version.py",
+        "saved_folders.py",
+        "hub_repo_ids.py",
     )
     for name in (*code, "model.safetensors"):
         assert (folder / name).is_file(), name
@@ -169,3 +171,30 @@ def test_both_version_checks_are_the_same_file():
     model_copy = REPO_ROOT / "modeling_irish" / "transformers_version.py"
     tokenizer_copy = REPO_ROOT / "tokenization" / "transformers_version.py"
     assert model_copy.read_text(encoding="utf-8") == tokenizer_copy.read_text(encoding="utf-8")
+
+
+def test_both_repo_id_checks_are_the_same_file():
+    # the models' and the tokenizer's from_pretrained refuse a name that is neither a folder nor
+    # a Hub repository id with one check, which each saves beside its own code
+    model_copy = REPO_ROOT / "modeling_irish" / "hub_repo_ids.py"
+    tokenizer_copy = REPO_ROOT / "tokenization" / "hub_repo_ids.py"
+    assert model_copy.read_text(encoding="utf-8") == tokenizer_copy.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("loader", ["MeasureNoteForCausalLM", "MeasureNoteConfig", "AbcTokenizer"])
+def test_models_and_tokenizer_refuse_a_missing_non_hub_path_in_the_same_words(
+    loader, tmp_path, monkeypatch
+):
+    from tokenization.tokenization_abc import AbcTokenizer
+
+    monkeypatch.chdir(tmp_path)  # no runs/ here: the message holds no mistyped-path hint
+
+    classes = {
+        "MeasureNoteForCausalLM": MeasureNoteForCausalLM,
+        "MeasureNoteConfig": MeasureNoteConfig,
+        "AbcTokenizer": AbcTokenizer,
+    }
+    same = "'runs/no/such/step_1': no such folder here, and not a Hub repository id (owner/name); "
+    with pytest.raises(OSError, match=re.escape(same) + "give (the folder save_pretrained wrote|a "
+                       "saved AbcTokenizer folder)$"):  # fmt: skip
+        classes[loader].from_pretrained("runs/no/such/step_1")

@@ -71,7 +71,7 @@ def test_a_text_with_several_tunes_is_refused_not_cut_to_the_first(tokenizer):
 
 
 def test_clear_errors_for_a_missing_folder_a_bad_vocabulary_file_and_an_unknown_id(tokenizer):
-    with pytest.raises(OSError, match="/no/such/folder: no such folder"):
+    with pytest.raises(OSError, match="'/no/such/folder': no such folder here"):
         AbcTokenizer.from_pretrained("/no/such/folder")
     with pytest.raises(ValueError, match="not a vocabulary JSON file"):
         AbcTokenizer(vocab_file="/bin/ls")
@@ -101,7 +101,7 @@ def test_a_mistyped_path_is_said_to_be_no_folder_and_no_hub_repository(
     with pytest.raises(OSError, match="runs/measurenote-smal: no such folder, and not found on "
                        "the Hub: the Hub's cache .offline.*runs/ is a folder here"):  # fmt: skip
         AbcTokenizer.from_pretrained("runs/measurenote-smal", cache_dir=hub)
-    with pytest.raises(OSError, match="runs/m/step_1: no such folder, and not a Hub repository"):
+    with pytest.raises(OSError, match="'runs/m/step_1': no such folder here, and not a Hub repo"):
         AbcTokenizer.from_pretrained("runs/m/step_1", cache_dir=hub)
     with pytest.raises(OSError, match="runs/empty holds no abc_vocab.json"):
         AbcTokenizer.from_pretrained("runs/empty", cache_dir=hub)

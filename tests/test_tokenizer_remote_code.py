@@ -27,6 +27,7 @@ def test_tokenizer_loads_as_remote_code_without_the_package(tmp_path):
         "tokenizer_interface.py",
         "tokenizer_hub.py",
         "hub_errors.py",
+        "hub_repo_ids.py",  # shared with the models' code (test_auto_remote_code.py)
     } <= saved
     assert {
         "row_decoding.py",

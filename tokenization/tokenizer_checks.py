@@ -13,6 +13,7 @@ from .abc_header import parse_meter
 from .abc_parser import AbcParseError
 from .capped_warnings import counted
 from .features import FEATURE_NAMES
+from .hub_repo_ids import check_repo_id, path_hint
 
 __all__ = [
     "NO_LIMIT",
@@ -32,46 +33,11 @@ __all__ = [
     "check_truncation",
     "check_truncation_side",
     "convert_shape_error",
-    "could_be_repo_id",
     "decode_shape_error",
     "no_tune_read",
     "no_vocab_error",
-    "path_hint",
     "tune_label",
 ]
-
-
-def could_be_repo_id(name: str) -> bool:
-    """Whether ``name`` has the form of a Hub repository id (``name`` or ``owner/name``, of
-    letters, digits, ``-_.``), by `huggingface_hub`'s own rule: no network.
-
-    >>> could_be_repo_id("user/measurenote-small"), could_be_repo_id("runs/a/step_10")
-    (True, False)
-    >>> could_be_repo_id("./runs/a"), could_be_repo_id("~/runs")
-    (False, False)
-    """
-    from huggingface_hub.errors import HFValidationError
-    from huggingface_hub.utils import validate_repo_id
-
-    if name.startswith(("/", "./", "../", "~")):
-        return False  # a path, which can only be local
-    try:
-        validate_repo_id(name)
-    except HFValidationError:
-        return False
-    return True
-
-
-def path_hint(name: str) -> str:
-    """A mistyped local path, said so when its parent folder exists here.
-
-    >>> path_hint("no-such-owner/model")
-    ''
-    """
-    parent = os.path.dirname(os.path.expanduser(name).rstrip("/"))
-    if parent and os.path.isdir(parent):
-        return f" ({parent}/ is a folder here: a mistyped path?)"
-    return ""
 
 
 def check_pretrained_name(name: str) -> bool:
@@ -83,11 +49,8 @@ def check_pretrained_name(name: str) -> bool:
     (True, False)
     """
     here = os.path.exists(os.path.expanduser(name))
-    if not here and not could_be_repo_id(name):
-        raise OSError(
-            f"{name}: no such folder, and not a Hub repository id (owner/name)"
-            f"{path_hint(name)}; give a saved AbcTokenizer folder"
-        )
+    if not here:
+        check_repo_id(name, "a saved AbcTokenizer folder")
     return here
 
 
