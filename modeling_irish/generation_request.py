@@ -16,6 +16,7 @@ from fractions import Fraction
 from typing import Any
 
 from tokenization.abc_parser import AbcTune, Token
+from tokenization.abc_tune import meter_as_written
 from tokenization.abc_tunebook import transpose_directive_warning
 from tokenization.abc_writer import OWN_FIELDS, typed_token
 from tokenization.keys import (  # check_key: re-exported, where generate's key was checked
@@ -116,22 +117,20 @@ def _is_unit(unit: Fraction) -> bool:
     return True
 
 
-#: The ``M:`` symbols of common and cut time (4/4, 2/2), written as asked.
-METER_SYMBOLS = ("C", "C|")
-
-
 def meter_symbol(asked: str | None, meter: str) -> str:
-    """The ``M:`` value to write for ``meter`` (``N/D``): ``asked`` stripped when it is a symbol
-    of `METER_SYMBOLS` for that meter (a tune asked for in ``C|`` is written ``M:C|``, not
-    ``M:2/2``), else ``meter``.
+    """The ``M:`` value to write for ``meter`` (``N/D``): ``asked`` as the reader writes a tune
+    back (`meter_as_written`: without its spaces when it is a symbol of `WRITTEN_METER_SYMBOLS`
+    for that meter, so a tune asked for in ``C|`` is written ``M:C|``, not ``M:2/2``), else
+    ``meter``.
 
     >>> meter_symbol("C|", "2/2"), meter_symbol(" C ", "4/4"), meter_symbol("4/4", "4/4")
     ('C|', 'C', '4/4')
-    >>> meter_symbol(None, "6/8"), meter_symbol("C", "2/2")
-    ('6/8', '2/2')
+    >>> meter_symbol(None, "6/8"), meter_symbol("C", "2/2"), meter_symbol("C |", "2/2")
+    ('6/8', '2/2', 'C|')
     """
-    symbol = asked.strip() if isinstance(asked, str) else ""
-    return symbol if symbol in METER_SYMBOLS and same_meter(symbol, meter) else meter
+    if not isinstance(asked, str):
+        return meter
+    return meter_as_written(asked.strip(), meter) or meter
 
 
 def _rhythm_of(meter: str | None) -> str:

@@ -311,6 +311,13 @@ def test_a_prompt_in_common_or_cut_time_keeps_its_symbol(generator, symbol, mete
     assert f"\nM:{meter}\n" in asked.abc and (asked.rows == tune.rows).all()
 
 
+def test_a_prompt_spelling_cut_time_with_a_space_keeps_it_as_transpose_does(generator):
+    """``M:C |`` (the reader reads it as 2/2) was written ``M:2/2`` by a continuation but
+    ``M:C|`` by `irish-tune transpose`: both now write the symbol as `meter_as_written` does."""
+    (tune,) = generator.generate(1, prompt="X:1\nM:C |\nL:1/8\nK:D\nABcd efga|", seed=0, num_bars=2)
+    assert "\nM:C|\n" in tune.abc and tune.meter == "2/2"
+
+
 def test_a_prompt_in_another_meter_is_refused(generator):
     prompt = "X:1\nM:6/8\nL:1/8\nK:D\nABc def|"
     with pytest.raises(ValueError, match="the prompt is in 6/8"):
