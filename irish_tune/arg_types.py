@@ -15,9 +15,11 @@ __all__ = [
     "DefaultsHelpFormatter",
     "VersionAction",
     "abc_source",
+    "book_names",
     "existing_file",
     "existing_folder",
     "named_source",
+    "no_such_source",
     "non_negative_float",
     "non_negative_int",
     "number",
@@ -32,6 +34,30 @@ __all__ = [
 #: music21's bundled Irish books that a source may name (= the keys of
 #: `modeling_irish.abc_sources.MUSIC21_COLLECTIONS`, not imported: the command line starts light).
 MUSIC21_BOOKS = ("oneills1850", "ryansMammoth")
+
+
+def no_such_source(text: str = "") -> str:
+    """The one wording of a source that is no file, folder nor music21 book, for every command
+    (the argument types here, ``training/train.py``'s corpus checks, `load_abc_corpus`): the
+    path (when given) and then the names it could also have been, in words, not a Python list.
+
+    >>> no_such_source("tunes.abc")
+    "no such file or folder: tunes.abc (nor 'music21', 'oneills1850' or 'ryansMammoth')"
+    >>> no_such_source()
+    "no such file or folder (nor 'music21', 'oneills1850' or 'ryansMammoth')"
+    """
+    where = f": {text}" if text else ""
+    return f"no such file or folder{where} (nor {book_names()})"
+
+
+def book_names() -> str:
+    """The names a source may give instead of a path, as the messages list them.
+
+    >>> book_names()
+    "'music21', 'oneills1850' or 'ryansMammoth'"
+    """
+    names = [repr(name) for name in ("music21", *MUSIC21_BOOKS)]
+    return f"{', '.join(names[:-1])} or {names[-1]}"
 
 
 def package_version() -> str:
@@ -193,9 +219,7 @@ def abc_source(text: str) -> str:
     'oneills1850'
     """
     if not os.path.exists(text) and text not in (*MUSIC21_BOOKS, "music21"):
-        raise argparse.ArgumentTypeError(
-            f"no such file or folder: {text} (nor 'music21' or one of {sorted(MUSIC21_BOOKS)})"
-        )
+        raise argparse.ArgumentTypeError(no_such_source(text))
     return text
 
 

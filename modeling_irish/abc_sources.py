@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar, Union
 
+from irish_tune.arg_types import book_names, no_such_source
 from tokenization.abc_header import (
     file_header_fields,
     file_header_transposes,
@@ -287,7 +288,7 @@ def music21_collection_files(name: str) -> list[Path]:
     if name == "music21":
         return [p for one in MUSIC21_COLLECTIONS for p in music21_collection_files(one)]
     if name not in MUSIC21_COLLECTIONS:
-        raise ValueError(f"{name!r} is not one of 'music21', {sorted(MUSIC21_COLLECTIONS)}")
+        raise ValueError(f"{name!r} is not one of {book_names()}")
     return _abc_files(_music21_folder(name), recursive=False)
 
 
@@ -373,12 +374,11 @@ def _missing(source: Any) -> FileNotFoundError:
     a glob pattern (``tunes/*.abc``, as `datasets.load_dataset` takes them) is told how to give it.
 
     >>> str(_missing("nosuch.abc"))
-    "no such file or folder: nosuch.abc (nor 'music21' or one of ['oneills1850', 'ryansMammoth'])"
+    "no such file or folder: nosuch.abc (nor 'music21', 'oneills1850' or 'ryansMammoth')"
     >>> str(_missing("tunes/*.abc")).split("; ")[1]
     'a glob pattern is not expanded: give its folder, or its files as a list'
     """
-    said = f"no such file or folder: {source} (nor 'music21' or one of "
-    said += f"{sorted(MUSIC21_COLLECTIONS)})"
+    said = no_such_source(str(source))
     if any(sign in str(source) for sign in "*?["):
         said += "; a glob pattern is not expanded: give its folder, or its files as a list"
     return FileNotFoundError(said)
@@ -410,7 +410,7 @@ def _check_source(source: _Source) -> _Source:
     if isinstance(source, str) and source == "":
         raise ValueError(
             "an ABC source is the empty string; give a file, a folder ('.' for the current "
-            f"one), 'music21' or one of {sorted(MUSIC21_COLLECTIONS)}"
+            f"one), {book_names()}"
         )
     return source
 

@@ -419,6 +419,29 @@ def test_a_missing_source_is_refused_when_the_arguments_are_read(argv, capsys):
     assert f"argument {flag}: no such file or folder: missing.abc" in capsys.readouterr().err
 
 
+def test_a_missing_source_names_the_books_in_one_wording_everywhere(capsys):
+    """``evaluate-lm missing.abc`` said ``(nor 'music21' or one of ['oneills1850',
+    'ryansMammoth'])``, a Python list, where ``train.py`` says ``(nor 'music21', 'oneills1850'
+    or 'ryansMammoth')``; the corpus loader and its empty-source error printed the list too."""
+    import irish_tune
+    from modeling_irish.abc_sources import iter_abc_tunes, music21_collection_files
+
+    books = "'music21', 'oneills1850' or 'ryansMammoth'"
+    assert irish_tune.main(["evaluate-lm", "--model", "m", "missing.abc"]) == 2
+    assert capsys.readouterr().err == (
+        f"irish-tune evaluate-lm: no such file or folder: missing.abc (nor {books})\n"
+    )
+    with pytest.raises(FileNotFoundError) as missing:
+        list(iter_abc_tunes("missing.abc"))
+    assert str(missing.value) == f"no such file or folder: missing.abc (nor {books})"
+    with pytest.raises(ValueError) as empty:
+        list(iter_abc_tunes(""))
+    assert str(empty.value).endswith(f"('.' for the current one), {books}")
+    with pytest.raises(ValueError) as unknown:
+        music21_collection_files("nosuch")
+    assert str(unknown.value) == f"'nosuch' is not one of {books}"
+
+
 def test_identify_from_an_edit_distance_index_does_not_import_datasets(edit_index, tmp_path):
     """``irish-tune identify`` names a tune without `datasets` (a second or more to import on a
     musician's first call): it needs only `title_key` of the corpus loader's module, which

@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from irish_tune.arg_types import no_such_source
 from irish_tune.value_checks import link_problem
 
 __all__ = [
@@ -112,8 +113,7 @@ def corpus_source_problem(source: str) -> str | None:
     if not path.is_file() and not path.is_dir():  # the order in which the loader resolves it
         if source == "music21" or source in MUSIC21_COLLECTIONS:
             return None
-        names = [repr(name) for name in ("music21", *MUSIC21_COLLECTIONS)]
-        return f"no such file or folder (nor {', '.join(names[:-1])} or {names[-1]})"
+        return no_such_source()
     if path.is_file() and dump_format(path):
         return None
     try:
