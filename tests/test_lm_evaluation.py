@@ -102,6 +102,28 @@ def test_evaluate_lm_json_with_nothing_to_score_still_prints_its_one_object(
         assert "nothing to score" in captured.err
 
 
+@pytest.mark.parametrize("json_flag", [[], ["--json"]])
+def test_a_folder_without_abc_files_is_refused_as_check_refuses_it(
+    model_dir, tmp_path, capsys, json_flag
+):
+    """``evaluate-lm --json EMPTYDIR`` printed its JSON object and exited 1 (``no tune in
+    EMPTYDIR: no *.abc files``) where ``check --json EMPTYDIR`` exits 2 with no JSON: both
+    refuse it now as a usage error, as a missing file, in one wording (a tunebook beside it
+    too: the folder is a mistyped path, not a source that holds no tune)."""
+    folder = tmp_path / "emptydir"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("not ABC\n", encoding="utf-8")
+    book = str(model_dir / "tunes.abc")
+    said = {}
+    for command, extra in (("evaluate-lm", ["--model", str(model_dir)]), ("check", [])):
+        for sources in ([str(folder)], [book, str(folder)]):
+            assert main([command, *extra, *sources, *json_flag]) == 2
+            captured = capsys.readouterr()
+            assert captured.out == ""
+            said[command] = captured.err.removeprefix(f"irish-tune {command}: ")
+    assert said["evaluate-lm"] == said["check"] == f"no .abc files in the folder {folder}\n"
+
+
 def _files_without_tunes(folder) -> list[str]:
     """An empty, a binary and a prose file (what `irish-tune check` names FAIL, each with why)."""
     (folder / "empty.abc").write_text("", encoding="utf-8")

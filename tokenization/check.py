@@ -28,7 +28,7 @@ from .file_bytes import (
     abc_files,
     decompressed,
     dump_text_reason,
-    passed_over_count,
+    no_abc_files_error,
     read_file_bytes,
     warn_passed_over,
 )
@@ -491,9 +491,7 @@ def _expand(paths: Iterable[str | os.PathLike], said: CappedWarnings) -> list[st
             found = abc_files(path)
             warn_passed_over(said, path, found)
             if not found.files:
-                passed = passed_over_count(found)
-                why = f" ({passed})" if passed else ""
-                raise FileNotFoundError(f"no .abc files in the folder {path}{why}")
+                raise no_abc_files_error(path, found)
             files += map(str, found.files)
         elif path == "-" or os.path.exists(path):
             files.append(path)

@@ -24,6 +24,7 @@ __all__ = [  # only the names used outside this module
     "decompressed",
     "dump_text_format",
     "dump_text_reason",
+    "no_abc_files_error",
     "passed_over_count",
     "read_file_bytes",
     "uncompressed_name",
@@ -254,6 +255,19 @@ def passed_over_count(found: FolderFiles) -> str:
         more = ", ..." if len(found.unread) > 1 else ""
         parts.append(f"{len(found.unread)} not read ({found.unread[0][1]}{more})")
     return "; ".join(parts)
+
+
+def no_abc_files_error(folder: str | os.PathLike, found: FolderFiles) -> FileNotFoundError:
+    """The refusal of a folder given to a command that holds no ``*.abc`` file (``found``, its
+    `abc_files`): a usage error (exit status 2, no ``--json`` output), as a file that does not
+    exist is, in the one wording of ``check`` and ``evaluate-lm``; what was passed over, counted.
+
+    >>> print(no_abc_files_error("tunes", FolderFiles([], [], [])))
+    no .abc files in the folder tunes
+    """
+    passed = passed_over_count(found)
+    why = f" ({passed})" if passed else ""
+    return FileNotFoundError(f"no .abc files in the folder {folder}{why}")
 
 
 def read_file_bytes(path: str | os.PathLike) -> bytes:
