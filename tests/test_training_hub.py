@@ -42,8 +42,8 @@ def fake_hub(monkeypatch) -> SimpleNamespace:
         def __init__(self, token=None):
             pass
 
-        def create_repo(self, repo_id, exist_ok=False):
-            pass
+        def create_repo(self, repo_id, exist_ok=False):  # a bare name: in the token's namespace
+            return SimpleNamespace(repo_id=repo_id if "/" in repo_id else f"someone/{repo_id}")
 
         def list_repo_files(self, repo_id, **kwargs):
             return sorted(fake.held)
@@ -70,6 +70,16 @@ def test_push_to_hub_leaves_the_retrieval_evaluation_tunes_out(fake_hub, tmp_pat
         (tmp_path / name).write_text("x", encoding="utf-8")
     assert hub.push_to_hub(str(tmp_path), "someone/model") == "https://hub/commit"
     assert [c["files"] for c in fake_hub.commits] == [["model.safetensors"]]
+
+
+def test_a_bare_hub_model_id_is_pushed_to_the_tokens_namespace(fake_hub, tmp_path):
+    """A --hub_model_id without a user (transformers' "simple model id"): create_repo made
+    ``someone/model`` but the commit went to the bare ``model``, which fails after the run."""
+    (tmp_path / "model.safetensors").write_text("x", encoding="utf-8")
+    hub.push_to_hub(str(tmp_path), "model")
+    assert [(c["repo_id"], c["files"]) for c in fake_hub.commits] == [
+        ("someone/model", ["model.safetensors"])
+    ]
 
 
 def _char_gru_run_over_a_minilm_run(out, push_to_hub: bool = False):
@@ -192,7 +202,7 @@ def test_a_failed_upload_at_the_end_says_where_the_model_is_in_one_line(
             pass
 
         def create_repo(self, repo_id, exist_ok=False):
-            pass
+            return SimpleNamespace(repo_id=repo_id)
 
         def create_commit(self, **kwargs):
             response = SimpleNamespace(headers={}, request=None, status_code=403)

@@ -269,7 +269,8 @@ def build_parser() -> _LaunchParser:
         help="Upload output_dir to the Hub at the end. Asked for by each run: a resumed run "
              "uploads only when given it again (it takes --hub_model_id from its checkpoint).")
     add("--hub_model_id", default=None,
-        help="Hub repository, e.g. user/measurenote-small (uploaded to only with --push_to_hub).")
+        help="Hub repository, e.g. user/measurenote-small, or a bare name for one in the "
+             "token's own namespace (uploaded to only with --push_to_hub).")
     add("--hub_token", default=None, help="Hub token (default: the cached login).")
     tune_title_arguments.add_arguments(p)
     return p

@@ -87,7 +87,9 @@ def push_to_hub(
     """Create ``repo_id`` if needed and upload ``output_dir`` (checkpoints, trackers' logs and the
     tunes of the tune-title retrieval evaluation, ``retrieval_eval/``, excluded:
     `folder_additions`) in one commit; returns the commit URL. Fails fast with `RuntimeError`
-    when offline (`check_hub_reachable`).
+    when offline (`check_hub_reachable`). A ``repo_id`` without a user or organisation (a
+    bare ``name``) is created, and committed to, in the token's own namespace (``user/name``,
+    the id ``create_repo`` answers), as transformers' ``hub_model_id`` is.
 
     The same commit deletes from the repository, by name, where it holds them, the files that
     the folder's runs deleted as an earlier run's outputs since it was last uploaded
@@ -102,7 +104,8 @@ def push_to_hub(
 
     check_hub_reachable(token)
     api = HfApi(token=token)
-    api.create_repo(repo_id, exist_ok=True)
+    # a bare name: create_repo makes user/name; the commit goes there, not to the bare name
+    repo_id = api.create_repo(repo_id, exist_ok=True).repo_id
     additions = folder_additions(output_dir)
     # only what an upload of the folder sends: a checkpoint in the repository is the user's
     removed = filter_repo_objects(
