@@ -425,6 +425,20 @@ def test_every_process_refuses_to_push_offline_with_the_main_process_answer(monk
         hub.check_hub_before_training(args, SimpleNamespace(is_main_process=False))
 
 
+def test_a_bare_hub_model_id_is_named_with_the_tokens_user_before_training(monkeypatch):
+    """A bare --hub_model_id stayed bare in the model card and the run's messages, though the
+    upload makes ``user/name``: the whoami answer names the user before anything is trained."""
+    from types import SimpleNamespace
+
+    monkeypatch.setattr(hub, "check_hub_reachable", lambda token: "someone")
+    args = SimpleNamespace(push_to_hub=True, hub_token=None, hub_model_id="model")
+    hub.check_hub_before_training(args, SimpleNamespace(is_main_process=True))
+    assert args.hub_model_id == "someone/model"
+    args.hub_model_id = "org/model"  # a namespaced one stays as it is
+    hub.check_hub_before_training(args, SimpleNamespace(is_main_process=True))
+    assert args.hub_model_id == "org/model"
+
+
 def test_a_run_pushed_to_the_hub_resumes_offline_and_pushes_only_when_asked_again(
     monkeypatch, tmp_path, tunebook
 ):

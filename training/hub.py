@@ -22,12 +22,13 @@ if TYPE_CHECKING:
     from huggingface_hub import CommitOperationAdd
 
 
-def check_hub_reachable(token: str | None = None, timeout: float = 10.0) -> None:
+def check_hub_reachable(token: str | None = None, timeout: float = 10.0) -> str | None:
     """Raise `RuntimeError` at once when the Hub cannot be used: offline mode, no token, no
     answer to ``whoami`` within ``timeout`` seconds, or a token the Hub refuses, instead of
     failing at upload time, after the training. ``whoami`` is asked through the Hub client's
     own HTTP session (the one the upload uses, so through HTTP(S)_PROXY where it is set), not
-    a raw connection to the endpoint, which a proxy-only network refuses."""
+    a raw connection to the endpoint, which a proxy-only network refuses. Returns the token's
+    user name (``whoami``'s ``name``; None when the answer has none)."""
     from huggingface_hub import constants
     from huggingface_hub.errors import HfHubHTTPError
     from huggingface_hub.utils import build_hf_headers, get_session, get_token, hf_raise_for_status
@@ -45,6 +46,7 @@ def check_hub_reachable(token: str | None = None, timeout: float = 10.0) -> None
             timeout=timeout,
         )
         hf_raise_for_status(response)
+        name = response.json().get("name")
     except HfHubHTTPError as err:
         status = getattr(err.response, "status_code", None)
         reason = "refused the token" if status in (401, 403) else f"answered {status}"
@@ -58,6 +60,7 @@ def check_hub_reachable(token: str | None = None, timeout: float = 10.0) -> None
             f"({first_line(err, 'no message')}); check the network or drop --push_to_hub and "
             "upload the output folder later"
         ) from err
+    return name if isinstance(name, str) and name else None
 
 
 def check_hub_before_training(args: argparse.Namespace, accelerator: Accelerator) -> None:
@@ -65,20 +68,24 @@ def check_hub_before_training(args: argparse.Namespace, accelerator: Accelerator
     asked by the main process (one ``whoami``) and its answer shared with every process, so
     that each ends with the same one-line `UsageError`. Asked by the main process alone, the
     others went on to their first barrier and died there with a gloo traceback once the main
-    process had exited."""
+    process had exited. A bare ``--hub_model_id name`` becomes ``user/name`` with the token's
+    user name, the repository the upload makes (`push_to_hub`), so that the model card and the
+    run's messages name it."""
     from accelerate.utils import broadcast_object_list
 
     if not args.push_to_hub:
         return
-    failure: list[str | None] = [None]
+    answer: list[str | None] = [None, None]  # the failure, the token's user name
     if accelerator.is_main_process:
         try:
-            check_hub_reachable(args.hub_token)
+            answer[1] = check_hub_reachable(args.hub_token)
         except RuntimeError as err:
-            failure[0] = str(err)
-    broadcast_object_list(failure, from_process=0)  # every process: the main one's answer
-    if failure[0] is not None:
-        raise UsageError(failure[0])
+            answer[0] = str(err)
+    broadcast_object_list(answer, from_process=0)  # every process: the main one's answer
+    if answer[0] is not None:
+        raise UsageError(answer[0])
+    if answer[1] and "/" not in args.hub_model_id:
+        args.hub_model_id = f"{answer[1]}/{args.hub_model_id}"
 
 
 def push_to_hub(
