@@ -345,7 +345,7 @@ def check_labels(labels: Any, input_ids: torch.Tensor, config: MeasureNoteConfig
         raise ValueError(
             f"labels must be (batch, seq, 2): the main and dur ids of each row of input_ids "
             f"{tuple(input_ids.shape)}, -100 where ignored (the tokenizer's 'labels'); got "
-            f"{tuple(labels.shape)}"
+            f"{tuple(labels.shape)}{_copied_input_ids(labels, input_ids)}"
         )
     if labels.dtype not in ID_DTYPES:
         raise TypeError(f"labels must hold integer ids (torch.long), got {labels.dtype}")
@@ -357,6 +357,18 @@ def check_labels(labels: Any, input_ids: torch.Tensor, config: MeasureNoteConfig
     sizes = (config.main_vocab_size, config.dur_vocab_size)
     if min(low) < 0 or any(h >= size for h, size in zip(high, sizes)):
         raise ValueError(_labels_out_of_range(labels, sizes))
+
+
+def _copied_input_ids(labels: torch.Tensor, input_ids: torch.Tensor) -> str:
+    """What to add to the shape error when ``labels`` have the shape of ``input_ids``: a copy
+    of the rows, as `transformers.DataCollatorForLanguageModeling` (``mlm=False``) makes."""
+    if labels.shape != input_ids.shape:
+        return ""
+    return (
+        ", the shape of input_ids: a copy of the rows, as DataCollatorForLanguageModeling makes "
+        "(it replaces the tokenizer's labels); collate with DataCollatorWithPadding(tokenizer) "
+        "or tokenization.tokenization_abc.AbcDataCollator()"
+    )
 
 
 def _labels_out_of_range(labels: torch.Tensor, sizes: tuple[int, int]) -> str:

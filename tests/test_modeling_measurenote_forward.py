@@ -215,3 +215,28 @@ def test_a_state_of_another_batch_or_model_or_type_is_refused(tester):
     with pytest.raises(TypeError, match="state must be the MeasureNoteState .* got tuple"):
         model(**inputs, state=tuple(state))
     assert model(**inputs, state=MeasureNoteState(*tuple(state))).logits.shape[:2] == (4, 13)
+
+
+def test_labels_from_the_language_modeling_collator_name_the_collator_to_use():
+    """`DataCollatorForLanguageModeling(tok, mlm=False)` replaces the tokenizer's labels with a
+    copy of input_ids (batch, rows, 20): the shape error named no collator to use instead."""
+    from tokenization_abc_helpers import TUNES
+    from transformers import DataCollatorForLanguageModeling
+
+    from modeling_irish.configuration_measurenote import MeasureNoteConfig
+    from tokenization.tokenization_abc import AbcTokenizer
+
+    tok = AbcTokenizer.train(TUNES)
+    features = [tok(tune, padding=False, return_tensors=None) for tune in TUNES[:2]]
+    batch = DataCollatorForLanguageModeling(tok, mlm=False)(features)
+    assert batch["labels"].shape == batch["input_ids"].shape  # what the collator makes
+    config = MeasureNoteConfig(
+        vocab_sizes=tok.abc_vocab.sizes,
+        embedding_size=16,
+        note_hidden_size=16,
+        measure_hidden_size=16,
+        measure_num_heads=2,
+        final_hidden_size=16,
+    )
+    with pytest.raises(ValueError, match=r"DataCollatorForLanguageModeling .*DataCollatorWith"):
+        MeasureNoteForCausalLM(config)(**batch)
