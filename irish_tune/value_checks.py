@@ -17,7 +17,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Optional
 
-from tokenization.abc_header import parse_meter
+from tokenization.abc_tune import WRITTEN_METER_SYMBOLS
 
 __all__ = [
     "MAX_DENOMINATOR",
@@ -49,16 +49,19 @@ def check_meter(meter: str) -> str:
     Whether a model can fill a bar of that length is a question for its tokenizer
     (`TuneGenerator.tables`).
 
-    >>> check_meter("6/8"), check_meter(" 3 / 2 "), check_meter("C"), check_meter("C|")
+    Spaces are dropped as the reader drops them in ``M:`` (`tokenization.abc_header.parse_meter`):
+    ``C |`` is cut time, ``6 / 8`` is 6/8.
+
+    >>> check_meter("6/8"), check_meter(" 3 / 2 "), check_meter("C"), check_meter("C |")
     ('6/8', '3/2', '4/4', '2/2')
     >>> check_meter("3/3")
     Traceback (most recent call last):
     ...
     ValueError: '3/3' is not a meter: give N/D with N a positive whole number and D one of 1, ...
     """
-    if isinstance(meter, str) and meter.strip() in ("C", "C|"):  # common and cut time
-        meter = parse_meter(meter.strip()) or meter
-    m = _FRACTION.fullmatch(meter) if isinstance(meter, str) else None
+    compact = meter.replace(" ", "") if isinstance(meter, str) else ""  # as `parse_meter` reads
+    compact = WRITTEN_METER_SYMBOLS.get(compact, compact)  # common and cut time: 4/4, 2/2
+    m = _FRACTION.fullmatch(compact)
     numerator, denominator = (int(m[1]), int(m[2])) if m else (0, 0)
     if numerator < 1 or not _note_value(denominator):
         raise ValueError(

@@ -614,6 +614,21 @@ def test_common_and_cut_time_are_meters_as_in_an_m_field(generator, meter, read)
     assert meter_arg(meter) == meter
 
 
+@pytest.mark.parametrize(
+    "meter, read, written", [("C |", "2/2", "C|"), (" C |", "2/2", "C|"), ("6 / 8", "6/8", "6/8")]
+)
+def test_a_meter_spelled_with_spaces_is_read_as_in_an_m_field(generator, meter, read, written):
+    """The reader reads ``M:C |`` as cut time (`parse_meter` drops spaces), but ``meter="C |"``
+    and ``--meter "C |"`` were refused: both read it as the reader does, and write it back in
+    its canonical form."""
+    from modeling_irish.generation_cli import meter_arg
+
+    (tune,) = generator.generate(1, meter=meter, seed=0, num_bars=2)
+    assert (tune.meter, tune.written_meter) == (read, written)
+    assert f"\nM:{written}\n" in tune.abc and tune.valid
+    assert meter_arg(meter) == written
+
+
 @pytest.mark.parametrize("meter, read", [("C", "4/4"), ("C|", "2/2"), ("6/8", "6/8")])
 def test_a_tune_written_again_keeps_the_meter_symbol_asked_for(generator, meter, read):
     """`GeneratedTune` held only ``meter`` (``N/D``), so writing a tune asked for in ``C|`` again
