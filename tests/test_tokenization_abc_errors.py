@@ -98,12 +98,12 @@ def test_a_mistyped_path_is_said_to_be_no_folder_and_no_hub_repository(
     monkeypatch.chdir(tmp_path)
     hub = tmp_path / "hub"
     (tmp_path / "runs" / "empty").mkdir(parents=True)
-    with pytest.raises(OSError, match="runs/measurenote-smal: no such folder, and not found on "
-                       "the Hub: the Hub's cache .offline.*runs/ is a folder here"):  # fmt: skip
+    with pytest.raises(OSError, match="'runs/measurenote-smal': no such folder here, and not found "
+                       "on the Hub: the Hub's cache .offline.*runs/ is a folder here"):  # fmt: skip
         AbcTokenizer.from_pretrained("runs/measurenote-smal", cache_dir=hub)
     with pytest.raises(OSError, match="'runs/m/step_1': no such folder here, and not a Hub repo"):
         AbcTokenizer.from_pretrained("runs/m/step_1", cache_dir=hub)
-    with pytest.raises(OSError, match="runs/empty holds no abc_vocab.json"):
+    with pytest.raises(OSError, match="'runs/empty' holds no abc_vocab.json"):
         AbcTokenizer.from_pretrained("runs/empty", cache_dir=hub)
     # a Hub repository id still loads (from a cache laid out as huggingface_hub lays it out)
     repo = hub / "models--someone--abc"

@@ -60,11 +60,13 @@ def no_vocab_error(name: str, here: bool, vocab_file: str, local_files_only: boo
     cache, offline).
 
     >>> str(no_vocab_error("runs/a", True, "abc_vocab.json", False))
-    'runs/a holds no abc_vocab.json: not a saved AbcTokenizer (a MeasureNote or tune-title ...'
+    "'runs/a' holds no abc_vocab.json: not a saved AbcTokenizer (a MeasureNote or tune-title ..."
+    >>> str(no_vocab_error("someone/abc", False, "abc_vocab.json", False))
+    "'someone/abc': no such folder here, and not found on the Hub: ..."
     """
     if here:
         return OSError(
-            f"{name} holds no {vocab_file}: not a saved AbcTokenizer (a MeasureNote or "
+            f"{name!r} holds no {vocab_file}: not a saved AbcTokenizer (a MeasureNote or "
             "tune-title model folder has one)"
         )
     from huggingface_hub import is_offline_mode
@@ -73,7 +75,7 @@ def no_vocab_error(name: str, here: bool, vocab_file: str, local_files_only: boo
     if is_offline_mode() or local_files_only:
         where = "the Hub's cache (offline: the Hub itself was not asked)"
     return OSError(
-        f"{name}: no such folder, and not found on the Hub: {where} has no {vocab_file} for "
+        f"{name!r}: no such folder here, and not found on the Hub: {where} has no {vocab_file} for "
         f"that repository id{path_hint(name)}"
     )
 
