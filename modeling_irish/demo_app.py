@@ -14,6 +14,7 @@ Hugging Face Space (docs/generation.md, "Try it in a browser").
 from __future__ import annotations
 
 import argparse
+import asyncio
 import gc
 import html
 import logging
@@ -622,7 +623,7 @@ def run_demo(args: argparse.Namespace) -> int:
                 while demo.is_running and not terminated.wait(0.5):
                     pass
             finally:
-                demo.close()
+                _close_now(demo)
         finally:
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
@@ -633,6 +634,45 @@ def run_demo(args: argparse.Namespace) -> int:
     if terminated.is_set():
         print("irish-tune demo: stopped (SIGTERM)", file=sys.stderr)
     return 0
+
+
+#: How long a stopping demo lets a request under way end by itself before cancelling it (s).
+_GRACE_S = 0.2
+
+#: uvicorn's line (as logged, before formatting) for the requests a stop cut short.
+_CANCEL_LINE = "Cancel %s running task(s), timeout graceful shutdown exceeded"
+
+
+def _close_now(demo: Any) -> None:
+    """Close ``demo``'s server within a fraction of a second, a request under way or not.
+
+    uvicorn's graceful shutdown waits for its open connections to end, and a request under way
+    keeps the queue's event stream open until its tune is sampled: gradio's ``close`` gave up
+    on its server thread after 5 s (a stop took ~5.7 s, ~0.8 s idle). Given 0.2 s, uvicorn
+    cancels the request's task instead. The tune being sampled or rendered is abandoned in its
+    worker thread (a daemon, as the server's thread that started it), which dies with the
+    process; what it rendered is in the demo's temporary folder, removed on the way out."""
+    server = getattr(demo, "server", None)
+    if server is None:
+        demo.close()
+        return
+    # only while closing: before a stop, any cancellation uvicorn logs is a fault, and shown
+    log = logging.getLogger("uvicorn.error")
+    log.addFilter(_not_stop_noise)
+    server.config.timeout_graceful_shutdown = _GRACE_S
+    try:
+        demo.close()  # joins the server's thread: uvicorn has logged all it will
+    finally:
+        log.removeFilter(_not_stop_noise)
+
+
+def _not_stop_noise(record: logging.LogRecord) -> bool:
+    """Whether a ``uvicorn.error`` record is more than the noise of a stop asked for: the
+    tracebacks of the tasks it cancels (`asyncio.CancelledError`, the request's and the app's
+    lifespan) and uvicorn's line counting them. Any other error still logs."""
+    if record.exc_info and record.exc_info[0] is asyncio.CancelledError:
+        return False
+    return record.msg != _CANCEL_LINE
 
 
 def _launch(demo: Any, port: int) -> None:

@@ -1,0 +1,80 @@
+"""`irish-tune demo` stopped (SIGTERM) while a request is under way, in a fresh process: at once,
+not after uvicorn's wait for the request's event stream to close, and without a traceback."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from helpers import (  # noqa: F401 (fixtures)
+    generation_generator,
+    generation_model_dir,
+    one_torch_thread,
+)
+
+pytest.importorskip("gradio")
+gradio_client = pytest.importorskip("gradio_client")
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: The demo, its sampling held for a minute once a request reaches it (said by a file then).
+SLOW_DEMO = """\
+import pathlib, sys, time
+from modeling_irish.generation import TuneGenerator
+def held(self, *args, **kwargs):
+    pathlib.Path(sys.argv[1]).touch()
+    time.sleep(60)
+TuneGenerator.generate = held
+import irish_tune
+sys.exit(irish_tune.main(["demo", "--model", sys.argv[2], "--port", sys.argv[3]]))
+"""
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_for(path: Path, demo: subprocess.Popen, seconds: float) -> None:
+    """Wait until ``path`` exists, failing if the demo ends or ``seconds`` pass first."""
+    deadline = time.monotonic() + seconds
+    while not path.exists():
+        assert demo.poll() is None, demo.communicate()[1][-2000:]
+        assert time.monotonic() < deadline, f"no request reached the sampling in {seconds} s"
+        time.sleep(0.1)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no SIGTERM on Windows")
+def test_a_sigterm_during_a_generation_stops_the_demo_at_once_without_a_traceback(
+    model_dir, tmp_path
+):
+    sampling, port = tmp_path / "sampling", _free_port()
+    command = [sys.executable, "-c", SLOW_DEMO, str(sampling), model_dir, str(port)]
+    demo = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, encoding="utf-8"
+    )
+    try:
+        assert "serving on" in demo.stdout.readline()
+        client = gradio_client.Client(f"http://127.0.0.1:{port}/", verbose=False)
+        client.submit("reel", "", 4, 1.0, 0, "", 1, api_name="/generate")
+        _wait_for(sampling, demo, seconds=60)
+        start = time.monotonic()
+        demo.send_signal(signal.SIGTERM)
+        _, err = demo.communicate(timeout=60)
+        took = time.monotonic() - start
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+            demo.communicate()
+    assert demo.returncode == 0, err[-2000:]
+    assert "Traceback" not in err and "ERROR" not in err, err[-2000:]
+    assert err.endswith("irish-tune demo: stopped (SIGTERM)\n"), err[-2000:]
+    # gradio gives up on uvicorn's server thread after 5 s; idle, a stop takes ~0.5-1 s
+    assert took < 3.0, f"the demo took {took:.1f} s to stop"
