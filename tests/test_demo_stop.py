@@ -76,5 +76,6 @@ def test_a_sigterm_during_a_generation_stops_the_demo_at_once_without_a_tracebac
     assert demo.returncode == 0, err[-2000:]
     assert "Traceback" not in err and "ERROR" not in err, err[-2000:]
     assert err.endswith("irish-tune demo: stopped (SIGTERM)\n"), err[-2000:]
-    # gradio gives up on uvicorn's server thread after 5 s; idle, a stop takes ~0.5-1 s
-    assert took < 3.0, f"the demo took {took:.1f} s to stop"
+    # Not a timing benchmark: before the fix the stop always waited out gradio's 5 s join of
+    # uvicorn's server thread (5.8-6.0 s); now it takes ~1-1.5 s, so 4.5 s leaves room for load
+    assert took < 4.5, f"the demo took {took:.1f} s to stop: did it wait for gradio's 5 s join?"
