@@ -42,12 +42,14 @@ from .abc_corpus_cache import (  # the on-disk cache (its key, cache_fingerprint
 from .abc_sources import (  # noqa: F401 - re-exported: the loader's public reading API
     MUSIC21_COLLECTIONS,
     RawTune,
+    ShownAs,
     SourceLike,
     iter_abc_tunes,
     iter_raw_tunes,
     music21_collection_files,
     no_tune_reason,
     session_tune_text,
+    shown_source,
     source_files,
     source_list,
 )
@@ -371,18 +373,23 @@ def _read_corpus(
     num_proc: int | None,
     dedupe: bool,
     report: dict,
+    shown: ShownAs | None = None,
 ) -> AbcCorpusDict:
-    """`load_abc_corpus` without its cache: read, parse, dedupe, split and log the report."""
-    raws = list(iter_raw_tunes(sources, unreadable=True))
+    """`load_abc_corpus` without its cache: read, parse, dedupe, split and log the report;
+    messages name the sources as ``shown`` spells them."""
+    raws = list(iter_raw_tunes(sources, unreadable=True, shown=shown))
+    names = [shown_source(source, shown) for source in sources]
     if not raws:  # each source with why, as `irish-tune check` says it
-        why = ", ".join(f"{source} ({no_tune_reason(source)})" for source in sources)
+        why = ", ".join(
+            f"{name} ({no_tune_reason(source)})" for name, source in zip(names, sources)
+        )
         raise ValueError(f"no ABC tunes found in {why}")
     _warn_unnumbered(raws)
     _warn_oversized_numbers(raws)
     rows, keys = _build_rows(raws, options, num_proc, dedupe, report)
     if not rows:
         raise ValueError(
-            f"no readable ABC tunes in {', '.join(map(str, sources))}: {report['read']} read, "
+            f"no readable ABC tunes in {', '.join(names)}: {report['read']} read, "
             f"{report['skipped']} skipped {report['skip_reasons']}"
         )
     anchors = _split_anchors(rows, keys)
@@ -420,6 +427,7 @@ def load_abc_corpus(
     link_incipits: int = 0,
     require_bars_fit: bool = False,
     split_method: str = "shuffle",
+    shown: ShownAs | None = None,
 ) -> AbcCorpusDict:
     """Read ABC tunes into a ``DatasetDict`` (an `AbcCorpusDict`) with leak-free train /
     validation / test splits.
@@ -475,6 +483,12 @@ def load_abc_corpus(
             default; on thesession it drops 2,411 of 20,713 tunes (11.6%), on O'Neill's 8.6%
             (173 of 2,007).
         split_method: ``"shuffle"`` (the default) or ``"hash"``, see the split rule below.
+        shown: how messages (warnings, the report's ``skipped_at``, errors) spell the
+            sources, ``{source as given: as the user typed it}``, for a caller that reads them
+            by another spelling (``train.py`` reads absolute paths, the spelling its runs are
+            resumed and its cache keyed by); a folder's files are named as the typed folder
+            joined with their path in it. Not part of the cache key: a cache hit gives the
+            warnings and the report of the load that filled it, in that load's spelling.
 
     Every tune is parsed once by ``tokenization.abc_parser.parse_abc``; tunes that fail (or have
     fewer than ``min_notes`` notes) are skipped and counted by reason. Columns: ``tune_id`` (the
@@ -559,7 +573,7 @@ def load_abc_corpus(
     )
     with WarningRecorder(logger, *readers) as warnings:
         dataset = _read_corpus(
-            sources, options, ratios, seed, split_method, num_proc, dedupe, report
+            sources, options, ratios, seed, split_method, num_proc, dedupe, report, shown
         )
     if cached is not None:
         # written aside and renamed: two processes may fill one cache folder at once; a rename

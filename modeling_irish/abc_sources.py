@@ -9,7 +9,7 @@ import itertools
 import logging
 import os
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar, Union
 
@@ -39,6 +39,7 @@ from tokenization.raw_tune import RawTune  # re-exported too: its home until it 
 from tokenization.reader_warnings import shown_kind, warn_tune
 
 from .session_dump import (  # session_tune_text: re-exported, the reader's public API
+    NotADumpError,
     dump_field,
     dump_format,
     dump_header,
@@ -54,12 +55,14 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "MUSIC21_COLLECTIONS",
     "RawTune",
+    "ShownAs",
     "SourceLike",
     "iter_abc_tunes",
     "iter_raw_tunes",
     "music21_collection_files",
     "no_tune_reason",
     "session_tune_text",
+    "shown_source",
     "source_files",
     "source_warnings",
     "text_tunes",
@@ -69,6 +72,9 @@ __all__ = [
 ]
 
 SourceLike = Union[str, os.PathLike, None]
+#: How messages spell sources: a source as read (``str`` of it) -> as the user typed it
+#: (`iter_raw_tunes`'s ``shown``); a source not in it is named as read.
+ShownAs = Mapping[str, str]
 _Source = TypeVar("_Source", bound=SourceLike)
 
 #: music21's bundled Irish collections: name -> folder under ``music21.common.getCorpusFilePath()``.
@@ -124,7 +130,8 @@ def text_tunes(
     that errors name it. ``X:`` numbers name tunes only when the text keeps them unique; many
     hand-made tunebooks number every tune ``X:1``, and those tunes are told apart by line (else
     they would all be one tune, in one split). ``prefix`` (of ids): ``source`` by default.
-    ``file``: the file of a collection's tune (`RawTune.file`), named in messages.
+    ``file``: the file of a collection's tune, or a file as the user typed it (`RawTune.file`),
+    named in messages (the warnings here too) where ``source`` is not.
     Lines of music after the blank line that ends a tune (in the free text before the next) are
     not read, and a warning names them, as `parse_abc` warns; another names a ``%%begintext``
     block without ``%%endtext``, ended at the next ``X:`` line (`split_tunebook_noted`): each
@@ -139,6 +146,7 @@ def text_tunes(
     [(2, 'X:1')]
     """
     prefix = source if prefix is None else prefix
+    where = file or source  # as messages name the file (`RawTune.file_name`)
     own = said is None
     said = source_warnings() if said is None else said
     found = []
@@ -148,10 +156,10 @@ def text_tunes(
             warn_tune(said, name, shown_kind(note) or _NOT_READ, note)
         found.append((line + 1, tune))
     for note in file_header_transposes(text):  # once for the file, not in each tune
-        said.warn(_NOT_READ, masked(note), "%s: %s", source, note)
+        said.warn(_NOT_READ, masked(note), "%s: %s", where, note)
     unix = text.replace("\r\n", "\n").replace("\r", "\n")  # as split_tunebook reads it
     for note in file_header_tempo_forms(unix):  # so too a Q: beat not ABC 2.1
-        said.warn(_TEMPO_FORM, masked(note), "%s: %s", source, note)
+        said.warn(_TEMPO_FORM, masked(note), "%s: %s", where, note)
     header = file_header_fields(unix)
     if header:  # lines of each tune as written, without the file header
         written = [tune.count("\n") for _, tune in split_tunebook(text)]
@@ -167,7 +175,7 @@ def text_tunes(
             "ids from line numbers",
             "%s: %d tunes share their X: number with another tune of the file; their ids come "
             "from their line numbers",
-            source,
+            where,
             repeated,
         )
     if own:
@@ -191,26 +199,31 @@ def _abc_files(folder: Path, recursive: bool = True) -> list[Path]:
     return abc_files(folder, recursive).files
 
 
-def _folder_tunes(folder: Path, said: CappedWarnings) -> Iterator[RawTune]:
+def _folder_tunes(folder: Path, said: CappedWarnings, typed: str = "") -> Iterator[RawTune]:
     """The tunes of every ``*.abc`` file of a folder; a file that holds none is named in a
     warning, with why (the other files' tunes would hide it), as ``said`` caps them, and so
     are hidden files passed over (`abc_files`: ``.ipynb_checkpoints/``, ``.#tune.abc``) and
     the entries not read (a link to nothing, a pipe, a link to a folder: `unread_reason`). Ids
     start with the folder's own name however its path is written (``.``, ``sub/..``,
     absolute): ``Path(".").name`` is "" and ``Path("sub/..").name`` is "..", which would give
-    one folder other ids, hence other ``"hash"`` splits, from another working folder."""
+    one folder other ids, hence other ``"hash"`` splits, from another working folder.
+    ``typed``: the folder as the user typed it, when read by another spelling (absolute): its
+    files are named in messages as ``typed`` joined with their path in the folder
+    (`RawTune.file`), the way they were given; ``source`` stays the path read."""
     name = Path(os.path.abspath(folder)).name  # lexically: a symlinked folder keeps its name
     walked = abc_files(folder)
     # Jupyter's checkpoints, an editor's backups (copies, not more tunes); links to nothing...
-    warn_passed_over(said, folder, walked)
+    warn_passed_over(said, folder, walked, typed)
     for path in walked.files:
-        rel = path.relative_to(folder).with_name(_stem(path)).as_posix()
+        inside = path.relative_to(folder)
+        rel = inside.with_name(_stem(path)).as_posix()
+        file = os.path.join(typed, inside) if typed else ""
         found = False
-        for raw in _tunebook_tunes(path, str(path), f"{name}/{rel}", said):
+        for raw in _tunebook_tunes(path, str(path), f"{name}/{rel}", said, file):
             found = True
             yield raw
         if not found:
-            warn_no_tunes(said, path, no_tune_reason(path))
+            warn_no_tunes(said, file or path, no_tune_reason(path))
 
 
 def text_without_tunes(text: str, empty: str = "empty file") -> str:
@@ -301,16 +314,24 @@ def _music21_tunes(name: str, said: CappedWarnings) -> Iterator[RawTune]:
         yield from _tunebook_tunes(path, name, prefix, said, file)
 
 
-def _session_tunes(path: Path) -> Iterator[RawTune]:
+def _session_tunes(path: Path, typed: str = "") -> Iterator[RawTune]:
     """A dump's rows as tunes (X: is the row number). Their text is built from the row, so
     error lines count in that text (line 1 is its X:), as `irish-tune check` gives them. A row
     that gives no tune is a `RawTune` with its ``unreadable`` reason, and named in a warning;
     rows without a meter are counted in another (`session_meter`), and so are those whose ABC
-    has its line breaks escaped as ``\\n``, read as line breaks (`escaped_line_breaks`)."""
+    has its line breaks escaped as ``\\n``, read as line breaks (`escaped_line_breaks`).
+    ``typed``: the dump as the user typed it, named in messages (`RawTune.file`)."""
+    named = typed or path
     unreadable: list[str] = []
     no_meter: Counter[str] = Counter()
     escaped: list[int] = []
-    for x, row in enumerate(session_rows(path), start=1):
+    try:
+        dump = session_rows(path)
+    except NotADumpError as err:
+        if not typed:
+            raise
+        raise err.named(typed) from None  # named as the user typed it
+    for x, row in enumerate(dump, start=1):
         reason = unreadable_row(row)
         if reason:
             unreadable.append(f"row {x}: {reason}")
@@ -320,14 +341,14 @@ def _session_tunes(path: Path) -> Iterator[RawTune]:
             if escaped_line_breaks(dump_field(row, "abc")):
                 escaped.append(x)
         text = "" if reason else session_tune_text(row, x)
-        yield RawTune(str(path), _stem(path), text, 1, unreadable=reason, row=x)
+        yield RawTune(str(path), _stem(path), text, 1, unreadable=reason, row=x, file=typed)
     if unreadable:
         shown = "; ".join(unreadable[:5]) + ("; ..." if len(unreadable) > 5 else "")
-        logger.warning("%s: %s no tune (%s)", path, _rows(len(unreadable), "gives", "give"), shown)
+        logger.warning("%s: %s no tune (%s)", named, _rows(len(unreadable), "gives", "give"), shown)
     if no_meter:
         logger.warning(
             "%s: %s no meter; M: from their type, or none (free meter): %s",
-            path, _rows(no_meter.total(), "has", "have"), dict(no_meter.most_common()),
+            named, _rows(no_meter.total(), "has", "have"), dict(no_meter.most_common()),
         )  # fmt: skip
     if escaped:
         rows = ", ".join(map(str, escaped[:5])) + (", ..." if len(escaped) > 5 else "")
@@ -335,7 +356,7 @@ def _session_tunes(path: Path) -> Iterator[RawTune]:
         logger.warning(
             "%s: %s their ABC on one line with its line breaks written \\n (an export "
             "that escaped them); read as line breaks: %s",
-            path, _rows(len(escaped), "holds", "hold"), rows,
+            named, _rows(len(escaped), "holds", "hold"), rows,
         )  # fmt: skip
 
 
@@ -348,23 +369,47 @@ def _rows(n: int, verb: str, verb_plural: str) -> str:
     return f"{counted(n, 'row')} {verb if n == 1 else verb_plural}"
 
 
-def _one_source(source: str | os.PathLike | None, said: CappedWarnings) -> Iterator[RawTune]:
+def _one_source(
+    source: str | os.PathLike | None, said: CappedWarnings, shown: ShownAs | None = None
+) -> Iterator[RawTune]:
+    """The tunes of one source; its files named in messages as ``shown`` spells it."""
+    typed = _typed(source, shown)
     if source is None or source == "music21":
         for name in MUSIC21_COLLECTIONS:
             yield from _music21_tunes(name, said)
         return
     path = Path(source)
     if path.is_dir():
-        yield from _folder_tunes(path, said)
+        yield from _folder_tunes(path, said, typed)
     elif path.exists():  # a file, or a pipe (``<(cat a.abc)``, /dev/stdin): read once
         if dump_format(path):
-            yield from _session_tunes(path)
+            yield from _session_tunes(path, typed)
         else:
-            yield from _tunebook_tunes(path, str(path), _stem(path), said)
+            yield from _tunebook_tunes(path, str(path), _stem(path), said, typed)
     elif str(source) in MUSIC21_COLLECTIONS:
         yield from _music21_tunes(str(source), said)
     else:
         raise _missing(source)
+
+
+def _typed(source: SourceLike, shown: ShownAs | None) -> str:
+    """``source`` as ``shown`` spells it, when that is another spelling; else "" (messages name
+    ``source`` itself).
+
+    >>> _typed("/w/a.abc", {"/w/a.abc": "a.abc"}), _typed("/w/b.abc", {"/w/a.abc": "a.abc"})
+    ('a.abc', '')
+    """
+    typed = (shown or {}).get(str(source), "") if source is not None else ""
+    return typed if typed != str(source) else ""
+
+
+def shown_source(source: SourceLike, shown: ShownAs | None) -> str:
+    """How messages name ``source``: as ``shown`` spells it, else as given.
+
+    >>> shown_source("/w/a.abc", {"/w/a.abc": "a.abc"}), shown_source(None, None)
+    ('a.abc', 'None')
+    """
+    return _typed(source, shown) or str(source)
 
 
 def _missing(source: Any) -> FileNotFoundError:
@@ -489,6 +534,7 @@ def iter_raw_tunes(
     source: SourceLike | Sequence[SourceLike],
     unreadable: bool = False,
     said: CappedWarnings | None = None,
+    shown: ShownAs | None = None,
 ) -> Iterator[RawTune]:
     """Every tune of the sources (as `iter_abc_tunes` takes them) with where it came from: its
     text, file, line and id prefix (`RawTune`), so that errors can name the file line. One of
@@ -502,6 +548,10 @@ def iter_raw_tunes(
     one line that counts them all by reason, once all are read); a caller that reads several
     times passes its own ``said``, and closes it when done.
 
+    ``shown`` names sources in messages as the user typed them, where the caller reads them by
+    another spelling (`training.data.prepare_corpus` reads absolute paths, its cache key): a
+    folder's files as the typed folder joined with their path in it (`RawTune.file`).
+
     >>> next(iter_raw_tunes("oneills1850")).prefix
     'oneills1850'
     """
@@ -509,12 +559,12 @@ def iter_raw_tunes(
     capped = source_warnings() if said is None else said
     for one in sources:
         found = False
-        for raw in _one_source(one, capped):
+        for raw in _one_source(one, capped, shown):
             found = True
             if unreadable or not raw.unreadable:
                 yield prefixes.claim(raw)
         if not found and len(sources) > 1:
-            warn_no_tunes(capped, one, no_tune_reason(one))
+            warn_no_tunes(capped, shown_source(one, shown), no_tune_reason(one))
     if said is None:
         capped.close()
 

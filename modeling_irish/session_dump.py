@@ -21,6 +21,7 @@ from tokenization.rhythm_types import TYPE_METERS
 __all__ = [
     "CSV_FIELD_LIMIT",
     "DUMP_SUFFIXES",
+    "NotADumpError",
     "dump_format",
     "dump_text_format",
     "escaped_line_breaks",
@@ -201,6 +202,24 @@ def escaped_line_breaks(body: str) -> bool:
 CSV_FIELD_LIMIT = 16 * 2**20
 
 
+class NotADumpError(ValueError):
+    """A file read as a thesession.org dump (by its suffix) that is not one: ``path`` (as the
+    message names it) and ``why``, kept apart so that a caller can name the file as its user
+    typed it (`named`).
+
+    >>> str(NotADumpError("t.json", "no list of tunes").named("../t.json"))
+    '../t.json is not a thesession.org dump (no list of tunes)'
+    """
+
+    def __init__(self, path: str | os.PathLike, why: str) -> None:
+        super().__init__(f"{path} is not a thesession.org dump ({why})")
+        self.path, self.why = path, why
+
+    def named(self, name: str) -> NotADumpError:
+        """The same error, naming the file ``name``."""
+        return NotADumpError(name, self.why)
+
+
 def session_rows(path: Path) -> list[Any]:
     """The rows of a thesession.org dump (``.json``, maybe wrapped as ``{"tunes": [...]}``,
     ``.jsonl``, or ``.csv``; compressed or not: `dump_format`), as they are: rows that give no
@@ -217,7 +236,7 @@ def session_rows(path: Path) -> list[Any]:
     # a dump if any row has the field (a CSV's rows all have its header's): a row without it,
     # first or not, is skipped and counted (`unreadable_row`), not the whole file rejected
     if rows and not any(isinstance(row, dict) and "abc" in row for row in rows):
-        raise ValueError(f"{path} is not a thesession.org dump (no row has an 'abc' field)")
+        raise NotADumpError(path, "no row has an 'abc' field")
     return rows
 
 
@@ -228,15 +247,13 @@ def _json_rows(path: Path) -> list[Any]:
     except json.JSONDecodeError as err:
         # a second value after the first: JSON lines (one object a line) named .json
         lines = "; one JSON object a line is read from a .jsonl file" * (err.msg == "Extra data")
-        raise ValueError(
-            f"{path} is not a thesession.org dump (invalid JSON: {err}{lines})"
-        ) from None
+        raise NotADumpError(path, f"invalid JSON: {err}{lines}") from None
     except RecursionError:  # json's decoder recurses once a level: `[[[[...` ran out of stack
-        raise ValueError(f"{path} is not a thesession.org dump ({_TOO_DEEP})") from None
+        raise NotADumpError(path, _TOO_DEEP) from None
     if isinstance(rows, dict):  # some dumps wrap the list: {"tunes": [...]}
         rows = next((v for v in rows.values() if isinstance(v, list)), None)
     if not isinstance(rows, list):
-        raise ValueError(f"{path} is not a thesession.org dump (no list of tunes)")
+        raise NotADumpError(path, "no list of tunes")
     return rows
 
 
@@ -255,10 +272,10 @@ def _jsonl_rows(path: Path) -> list[Any]:
             rows.append(json.loads(line))
         except json.JSONDecodeError as err:
             why = f"invalid JSON on line {number}: {err}"
-            raise ValueError(f"{path} is not a thesession.org dump ({why})") from None
+            raise NotADumpError(path, why) from None
         except RecursionError:
             why = f"{_TOO_DEEP}, line {number}"
-            raise ValueError(f"{path} is not a thesession.org dump ({why})") from None
+            raise NotADumpError(path, why) from None
     return rows
 
 
@@ -277,7 +294,7 @@ def _csv_rows(path: Path) -> list[dict[str, Any]]:
             end = reader.reader.line_num
     except csv.Error as err:
         why = _csv_error(str(err), end + 1, reader.reader.line_num)
-        raise ValueError(f"{path} is not a thesession.org dump ({why})") from None
+        raise NotADumpError(path, why) from None
     finally:
         csv.field_size_limit(limit)
     return rows

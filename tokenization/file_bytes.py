@@ -213,8 +213,9 @@ def _named(names: list[str]) -> str:
     return ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
 
 
-def hidden_note(folder: str | os.PathLike, hidden: list[Path]) -> str:
-    """What a reader says of the ``hidden`` files `abc_files` passed over in ``folder``.
+def hidden_note(folder: str | os.PathLike, hidden: list[Path], named: str = "") -> str:
+    """What a reader says of the ``hidden`` files `abc_files` passed over in ``folder``, named
+    ``named`` when given (as its user typed it), else as ``folder``.
 
     >>> hidden_note("tunes", [Path("tunes/.ipynb_checkpoints/a-checkpoint.abc")])
     "tunes: 1 hidden *.abc file passed over (a name starting with '.', or in such a folder):
@@ -222,29 +223,33 @@ def hidden_note(folder: str | os.PathLike, hidden: list[Path]) -> str:
     """
     shown = _named([_relative(Path(folder), path) for path in hidden])
     return (
-        f"{folder}: {counted(len(hidden), 'hidden *.abc file')} passed over (a name starting "
-        f"with '.', or in such a folder): {shown}; give one by its path to read it"
+        f"{named or folder}: {counted(len(hidden), 'hidden *.abc file')} passed over (a name "
+        f"starting with '.', or in such a folder): {shown}; give one by its path to read it"
     )
 
 
-def unread_note(folder: str | os.PathLike, unread: list[tuple[Path, str]]) -> str:
-    """What a reader says of the entries `abc_files` could not read in ``folder``, with why.
+def unread_note(folder: str | os.PathLike, unread: list[tuple[Path, str]], named: str = "") -> str:
+    """What a reader says of the entries `abc_files` could not read in ``folder``, with why;
+    the folder named ``named`` when given, else as ``folder``.
 
     >>> unread_note("tunes", [(Path("tunes/a.abc"), "a pipe (FIFO), not opened")])
     'tunes: 1 entry not read: a.abc (a pipe (FIFO), not opened)'
     """
     shown = _named([f"{_relative(Path(folder), path)} ({why})" for path, why in unread])
-    return f"{folder}: {counted(len(unread), 'entry', 'entries')} not read: {shown}"
+    return f"{named or folder}: {counted(len(unread), 'entry', 'entries')} not read: {shown}"
 
 
-def warn_passed_over(said: CappedWarnings, folder: str | os.PathLike, found: FolderFiles) -> None:
-    """Give ``said`` the warnings a reader gives of what `abc_files` did not read in ``folder``,
-    each of its kind (`HIDDEN_PASSED_OVER`, `NOT_READ`): the hidden files, the entries not
-    read."""
+def warn_passed_over(
+    said: CappedWarnings, folder: str | os.PathLike, found: FolderFiles, named: str = ""
+) -> None:
+    """Give ``said`` the warnings a reader gives of what `abc_files` did not read in ``folder``
+    (named ``named`` when given, as its user typed it), each of its kind (`HIDDEN_PASSED_OVER`,
+    `NOT_READ`): the hidden files, the entries not read."""
     if found.hidden:
-        said.warn(HIDDEN_PASSED_OVER, HIDDEN_PASSED_OVER, "%s", hidden_note(folder, found.hidden))
+        note = hidden_note(folder, found.hidden, named)
+        said.warn(HIDDEN_PASSED_OVER, HIDDEN_PASSED_OVER, "%s", note)
     if found.unread:
-        said.warn(NOT_READ, NOT_READ, "%s", unread_note(folder, found.unread))
+        said.warn(NOT_READ, NOT_READ, "%s", unread_note(folder, found.unread, named))
 
 
 def passed_over_count(found: FolderFiles) -> str:

@@ -15,6 +15,7 @@ from accelerate.logging import get_logger
 from torch.utils.data import Dataset
 
 from modeling_irish.batching import whole_rounds, whole_rounds_length
+from modeling_irish.session_dump import NotADumpError
 from tokenization.features import FEATURE_NAMES
 from tokenization.keys import Key
 from tokenization.vocabulary import TONICS, AbcVocab
@@ -129,15 +130,17 @@ def prepare_corpus(args: argparse.Namespace, accelerator: Accelerator) -> tuple[
     cache_dir = cache_folder(args)
     with writing(cache_dir), accelerator.main_process_first():  # a full disk: WriteError
         make_folder(cache_dir, "--cache_dir", default=args.cache_dir is None)
+        sources = absolute_sources(args.corpus)  # the spelling a resumed run reads it by
         try:
             corpus = load_abc_corpus(
-                absolute_sources(args.corpus),  # the spelling a resumed run reads it by
+                sources,
                 split_ratios=args.split_ratios,
                 seed=args.split_seed,
                 cache_dir=cache_dir,
                 link_incipits=getattr(args, "link_incipits", 0),
                 require_bars_fit=getattr(args, "require_bars_fit", False),
                 split_method=getattr(args, "split_method", "shuffle"),
+                shown=typed_sources(args.corpus, sources),  # messages: as the user typed them
             )
         except (FileNotFoundError, ValueError) as err:  # parse_args checked what it cheaply can
             if not any(text in str(err) for text in _CORPUS_INPUT_ERRORS):
@@ -171,24 +174,40 @@ def prepare_corpus(args: argparse.Namespace, accelerator: Accelerator) -> tuple[
     return tokenizer, splits, report
 
 
+def typed_sources(
+    corpus: str | Sequence[str] | None, sources: Sequence[str] | None
+) -> dict[str, str]:
+    """``{source as read: as typed}`` of ``--corpus`` and its `absolute_sources`, for
+    `load_abc_corpus`'s ``shown``: its messages name ``../x/lnk/a.abc`` as typed, not as
+    ``/tmp/x/lnk/a.abc``.
+
+    >>> typed_sources(["b.abc", "oneills1850"], ["/w/b.abc", "oneills1850"])
+    {'/w/b.abc': 'b.abc', 'oneills1850': 'oneills1850'}
+    >>> typed_sources(None, None)
+    {}
+    """
+    typed = [corpus] if isinstance(corpus, str) else list(corpus or [])
+    return dict(zip(sources or [], typed))
+
+
 def corpus_refusal(corpus: str | Sequence[str] | None, err: Exception) -> str:
     """`load_abc_corpus`'s refusal of ``--corpus`` as ``--corpus PATH: why``, the form of the
-    other ``--corpus`` errors: the path it names again (the sources after "no readable ABC
-    tunes in", a lone dump before "is not a thesession.org dump") is left out.
+    other ``--corpus`` errors: the path it names again is left out (the sources after "no
+    readable ABC tunes in", named as typed: `typed_sources`; a lone dump's `NotADumpError`).
 
     >>> corpus_refusal("b.abc", ValueError("no readable ABC tunes in b.abc: 3 read, 3 skipped"))
     '--corpus b.abc: no readable ABC tunes: 3 read, 3 skipped'
-    >>> corpus_refusal("t.json", ValueError("t.json is not a thesession.org dump (no list)"))
+    >>> corpus_refusal("t.json", NotADumpError("/w/t.json", "no list"))
     '--corpus t.json: not a thesession.org dump (no list)'
     """
     shown = corpus if isinstance(corpus, str) else " ".join(corpus or ["music21"])
     why = str(err)
-    sources = absolute_sources(corpus) or []
+    sources = [corpus] if isinstance(corpus, str) else list(corpus or [])  # named as typed
     unread = f"no readable ABC tunes in {', '.join(sources)}: "
     if sources and why.startswith(unread):
         why = "no readable ABC tunes: " + why.removeprefix(unread)
-    elif len(sources) == 1 and why.startswith(f"{sources[0]} is not "):
-        why = why.removeprefix(f"{sources[0]} is ")
+    elif len(sources) == 1 and isinstance(err, NotADumpError):
+        why = f"not a thesession.org dump ({err.why})"
     return f"--corpus {shown}: {why}"
 
 
