@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Collection, Sequence
 
@@ -100,26 +101,54 @@ def _checked_font(path: str, where: str) -> str:
     return path
 
 
+#: What to install for WAV, by `sys.platform`: ``(program, font, both)`` hints, each worded
+#: for that system's package manager (apt-get's names mean nothing on macOS or Windows, where
+#: there is no Debian soundfont package and `SOUNDFONT_PATHS` holds nothing).
+_WAV_HINTS = {
+    "linux": (
+        "apt-get install fluidsynth",
+        "apt-get install fluid-soundfont-gm, or set $SOUNDFONT to a .sf2 file",
+        "apt-get install fluidsynth fluid-soundfont-gm; $SOUNDFONT may name a .sf2 file "
+        "instead of the latter",
+    ),
+    "darwin": (
+        "brew install fluid-synth",
+        "set $SOUNDFONT to a .sf2 file, such as FluidR3_GM.sf2",
+        "brew install fluid-synth, and set $SOUNDFONT to a .sf2 file",
+    ),
+    "win32": (
+        "install FluidSynth and put the folder of fluidsynth.exe on PATH",
+        "set the SOUNDFONT environment variable to a .sf2 file",
+        "install FluidSynth and put the folder of fluidsynth.exe on PATH, and set the "
+        "SOUNDFONT environment variable to a .sf2 file",
+    ),
+}
+
+
+def _wav_hints(platform: str) -> tuple[str, str, str]:
+    """The `_WAV_HINTS` of ``platform`` (a `sys.platform`): Linux's for any other system.
+
+    >>> _wav_hints("darwin")[0], _wav_hints("freebsd14")[0]
+    ('brew install fluid-synth', 'apt-get install fluidsynth')
+    """
+    return _WAV_HINTS.get(platform, _WAV_HINTS["linux"])
+
+
 def _wav_tools(soundfont: str | None) -> tuple[str | None, str | None, str | None]:
-    """``(fluidsynth program, soundfont, None)``, or what is missing, with how to get it, as the
-    third item: the install hint for the program, ``$SOUNDFONT`` only when the font is missing."""
+    """``(fluidsynth program, soundfont, None)``, or what is missing, with how to get it on
+    this system (`_wav_hints`), as the third item: the install hint for the program,
+    ``$SOUNDFONT`` only when the font is missing."""
     program = shutil.which("fluidsynth")
     font = find_soundfont(soundfont)
     if program is not None and font is not None:
         return program, font, None
+    for_program, for_font, for_both = _wav_hints(sys.platform)
     if font is not None:
-        problem = "WAV needs the fluidsynth program (apt-get install fluidsynth)"
+        problem = f"WAV needs the fluidsynth program ({for_program})"
     elif program is not None:
-        problem = (
-            "WAV needs a General MIDI soundfont (apt-get install fluid-soundfont-gm, or set "
-            "$SOUNDFONT to a .sf2 file)"
-        )
+        problem = f"WAV needs a General MIDI soundfont ({for_font})"
     else:
-        problem = (
-            "WAV needs the fluidsynth program and a General MIDI soundfont (apt-get install "
-            "fluidsynth fluid-soundfont-gm; $SOUNDFONT may name a .sf2 file instead of the "
-            "latter)"
-        )
+        problem = f"WAV needs the fluidsynth program and a General MIDI soundfont ({for_both})"
     return program, font, problem
 
 
@@ -153,15 +182,16 @@ def to_wav(
     """Synthesise a MIDI file to WAV with the ``fluidsynth`` program.
 
     Raises `RenderError` with what to install when fluidsynth or a soundfont is missing
-    (Debian/Ubuntu: ``apt-get install fluidsynth fluid-soundfont-gm``), or with what fluidsynth
-    said when it fails; `SoundFontError` when it cannot load the soundfont. fluidsynth exits 0
-    whatever goes wrong while it writes: a WAV it says it could not write (``Audio file write
-    error``: a full disk) is an `OSError` naming ``path``, for the caller to stop, another
-    ``error:`` line of its a `RenderError`, and so is a WAV shorter than the music of
-    ``midi_path`` (`_check_length`). The WAV is written under a temporary name and renamed
-    when whole (`replacing_file`; with the other files of ``group`` when given): a failure
-    leaves none, nor an earlier one cut short. ``midi_name``: the name our messages give
-    ``midi_path`` (its final name, while it is written under a temporary one).
+    (Debian/Ubuntu: ``apt-get install fluidsynth fluid-soundfont-gm``; macOS and Windows:
+    `_wav_hints`), or with what fluidsynth said when it fails; `SoundFontError` when it cannot
+    load the soundfont. fluidsynth exits 0 whatever goes wrong while it writes: a WAV it says
+    it could not write (``Audio file write error``: a full disk) is an `OSError` naming
+    ``path``, for the caller to stop, another ``error:`` line of its a `RenderError`, and so
+    is a WAV shorter than the music of ``midi_path`` (`_check_length`). The WAV is written
+    under a temporary name and renamed when whole (`replacing_file`; with the other files of
+    ``group`` when given): a failure leaves none, nor an earlier one cut short. ``midi_name``:
+    the name our messages give ``midi_path`` (its final name, while it is written under a
+    temporary one).
     """
     shown = midi_name or midi_path
     program, font, problem = _wav_tools(soundfont)

@@ -180,3 +180,32 @@ def test_a_verovio_process_ended_by_a_signal_python_does_not_name_is_reported(tm
     )  # fmt: skip
     assert engraver._died() == f"crashed (signal {number}: last words)"
     assert engraver._process is None  # closed: the next tune starts a new process
+
+
+@pytest.mark.parametrize(
+    ("platform", "program_hint", "both_hint"),
+    [
+        ("darwin", "(brew install fluid-synth)", "brew install fluid-synth, and set $SOUNDFONT"),
+        ("win32", "(install FluidSynth and put", "fluidsynth.exe on PATH, and set the SOUNDFONT"),
+    ],
+)
+def test_the_wav_note_names_this_systems_way_to_install_fluidsynth(
+    tmp_path, monkeypatch, platform, program_hint, both_hint
+):
+    """The note of a missing fluidsynth or soundfont said ``apt-get install fluidsynth
+    fluid-soundfont-gm`` on macOS and Windows too, where there is no apt-get and no Debian
+    soundfont package to find."""
+    from modeling_irish import render
+
+    monkeypatch.setattr(render, "SOUNDFONT_PATHS", ())
+    monkeypatch.delenv("SOUNDFONT", raising=False)
+    font = tmp_path / "gm.sf2"
+    font.write_bytes(b"RIFF\x04\x00\x00\x00sfbk")
+    notes = []
+    for program, soundfont in ((None, str(font)), (None, None)):
+        monkeypatch.setattr(render.shutil, "which", lambda name, found=program: found)
+        with monkeypatch.context() as elsewhere:  # only around the call: pytest reads it too
+            elsewhere.setattr(sys, "platform", platform)
+            notes.append(render.unavailable_formats(["wav"], soundfont)["wav"])
+    assert program_hint in notes[0] and both_hint in notes[1]
+    assert not any("apt-get" in note for note in notes)
