@@ -266,7 +266,13 @@ def _score_tunes(
                     raise AbcParseError(item.unreadable)
                 enc = tokenizer.encode_tune(getattr(item, "text", item))
             except AbcParseError as err:
-                where = item.locate(err) if hasattr(item, "locate") else str(err)
+                # a plain text is named by its number among the texts ("text 2: ..."), as a
+                # changed one is: the error alone does not say which text of a list was skipped
+                where = (
+                    item.locate(err)
+                    if hasattr(item, "locate")
+                    else f"{_tune_place(item, n)}: {err}"
+                )
                 reason = getattr(item, "unreadable", "") or skip_reason(err)
                 said.warn(_SKIPPED, reason, "skipped a tune: %s", where)
                 continue

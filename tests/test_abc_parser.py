@@ -382,6 +382,9 @@ def test_tunebook_without_x_lines():
         ("X:1\nK:C\n(1abc", 3, 1, "tuplet"),
         ("X:1\nK:C\nc,,,,,,,", 3, 1, "MIDI range"),
         ("\nX:1\nT:Empty\nK:C\n", 2, 1, "no notes"),
+        # an empty or blank text said "tune has no notes", as if it were a tune without music
+        ("", 1, 1, "the text is an empty string, not an ABC tune"),
+        (" \n\t", 1, 1, "the text is only whitespace (3 characters), not an ABC tune"),
         # bar lines around chord symbols or grace notes alone were read as a tune of nothing
         ('X:1\nT:Chords only\nM:4/4\nL:1/8\nK:G\n"G" "D" | "Em" "C" |]', 1, 1, "no notes"),
         ("\nX:1\nT:Graces\nK:G\n{gag} | {ded} |]", 2, 1, "no notes"),

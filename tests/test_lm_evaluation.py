@@ -326,6 +326,17 @@ def test_nothing_readable_to_score_is_an_error_not_a_perfect_model(model_dir):
         evaluate_lm_on_texts(model, tokenizer, iter(["X:9\nT:bad\nK:G\nA]B|\n", "X:1\nK:G\n"]))
 
 
+def test_an_empty_text_is_skipped_named_by_its_place(model_dir, caplog):
+    """An empty text of the list was skipped as "tune has no notes", with no word of which."""
+    model = MeasureNoteForCausalLM.from_pretrained(model_dir).eval()
+    tokenizer = AbcTokenizer.from_pretrained(model_dir)
+    with caplog.at_level("WARNING", logger="modeling_irish.lm_evaluation"):
+        result = evaluate_lm_on_texts(model, tokenizer, [TUNES[0], ""])
+    assert (result["tunes"], result["skipped"]) == (1, 1)
+    expected = "skipped a tune: text 2: tune: line 1, column 1: the text is an empty string, not"
+    assert expected in caplog.text
+
+
 @pytest.mark.parametrize("batch_size", [0, -1, 2.5, True])
 def test_a_batch_size_not_a_whole_number_from_one_is_refused(model_dir, batch_size):
     """``batch_size=0`` (or -1, 2.5) never filled a batch: every tune went into one forward pass,

@@ -371,6 +371,17 @@ def test_a_snippet_without_notes_is_refused_by_every_scorer(model, tokenizer):
         identify(model, index, "X:6\nK:D\nc''c''|\n", k=2, tokenizer=tokenizer)
 
 
+def test_an_empty_snippet_says_it_is_empty(tokenizer):
+    """``identify("")`` said "tune has no notes" where ``irish-tune identify`` says its stdin
+    is empty: the Python call names the empty text too."""
+    from tokenization.abc_parser import AbcParseError
+
+    index = TuneIndex.build(None, tokenizer, TRAIN)
+    for snippet, said in (("", "an empty string"), ("  \n", "only whitespace (3 characters)")):
+        with pytest.raises(AbcParseError, match=re.escape(f"the text is {said}, not an ABC tune")):
+            identify(None, index, snippet, k=2, tokenizer=tokenizer)
+
+
 def test_index_shows_its_progress_while_it_embeds_the_titles(model, tokenizer, capsys):
     # thesession's 8,309 titles took 36 s without a word before the settings' bar
     TuneIndex.build(model, tokenizer, TRAIN)

@@ -94,6 +94,17 @@ def test_abc_our_reader_refuses_never_reaches_the_engravers(tmp_path, monkeypatc
     assert not list(tmp_path.iterdir())
 
 
+def test_an_empty_text_is_said_to_be_one(tmp_path):
+    # it was "not readable ABC ...: tune has no notes", as if it were a tune without music
+    from modeling_irish.render_midi import to_midi
+
+    with pytest.raises(RenderError, match=r"the text is an empty string, not an ABC tune$"):
+        render_abc("", str(tmp_path / "t"), ["midi"])
+    with pytest.raises(RenderError, match=r"only whitespace \(2 characters\), not an ABC tune$"):
+        to_midi(" \n", str(tmp_path / "t.mid"))
+    assert not list(tmp_path.iterdir())
+
+
 def test_an_interrupted_render_removes_what_it_wrote(tmp_path, monkeypatch):
     import modeling_irish.render as render
 

@@ -281,8 +281,12 @@ def test_a_parse_error_in_a_batch_names_the_item(tokenizer):
         alone.value.column,
     )
     assert str(info.value).startswith(str(alone.value))
-    with pytest.raises(AbcParseError, match=r"no notes \(item 3 of the batch"):
+    # an empty cell of a dataset said "tune has no notes", as if it were a tune without music
+    empty = r"the text is an empty string, not an ABC tune \(item 3 of the batch \(index 2\)\)$"
+    with pytest.raises(AbcParseError, match=empty):
         tokenizer([KESH, KESH, ""])
+    with pytest.raises(AbcParseError, match=r"the text is only whitespace \(1 character\), not"):
+        tokenizer("\n")
     # bar lines around chord symbols were encoded as 3 rows (<start>, |], <end>)
     with pytest.raises(AbcParseError, match="no notes: bar lines but no note or rest"):
         tokenizer.encode_tune('X:1\nT:Chords only\nM:4/4\nK:G\n"G" "D" | "Em" "C" |]\n')

@@ -208,8 +208,9 @@ def parse_abc(
     keep_final_tie: bool = False,
     pitch_shift: int = 0,
 ) -> AbcTune:
-    """Parse one ABC tune. Raises `AbcParseError` (and nothing else) on malformed input, and a
-    `TypeError` when ``text`` is not a `str`.
+    """Parse one ABC tune. Raises `AbcParseError` (and nothing else) on malformed input (an
+    empty or whitespace-only ``text`` says it is one), and a `TypeError` when ``text`` is not a
+    `str`.
 
     `corpus_format`: `"auto"` detects the shared corpus's `K: C <mode>` placeholder (mode
     major, minor, dorian or mixolydian; every note with an explicit accidental, no flats, no
@@ -234,6 +235,7 @@ def parse_abc(
     [('note', 66, '1/8'), ('note', 69, '3/16'), ('note', 71, '1/16')]
     """
     _require_text(text, "parse_abc")
+    _refuse_blank(text)
     if corpus_format not in CORPUS_FORMATS:
         raise ValueError(f"corpus_format must be one of {CORPUS_FORMATS}")
     parser = _TuneParser(corpus_format, line_offset, tune_name, file_header, keep_final_tie)
@@ -320,6 +322,24 @@ def _require_text(text: object, caller: str) -> None:
     if not isinstance(text, str):
         hint = " (decode it first, e.g. data.decode('utf-8'))" if isinstance(text, bytes) else ""
         raise TypeError(f"{caller} reads ABC text, a str; got {type(text).__name__}{hint}")
+
+
+def _refuse_blank(text: str) -> None:
+    """Raise an `AbcParseError` at line 1, column 1 when ``text`` is empty or only whitespace,
+    saying so: "tune has no notes" would read as an ABC tune without music, where a
+    dataset's empty cell or an unfilled string is no tune at all.
+
+    >>> try:
+    ...     _refuse_blank(" \\n ")
+    ... except AbcParseError as err:
+    ...     err.line, err.column, err.message
+    (1, 1, 'the text is only whitespace (3 characters), not an ABC tune')
+    """
+    if text.strip():
+        return
+    n = len(text)
+    what = f"only whitespace ({n} character{'s' * (n != 1)})" if n else "an empty string"
+    raise AbcParseError(f"the text is {what}, not an ABC tune", line=1, column=1)
 
 
 def parse_tunebook(text: str) -> Iterator[AbcTune | AbcParseError]:
