@@ -26,7 +26,7 @@ from .abc_header_directives import HeaderDirectives
 from .abc_lexer import clipped, read_number, shown, user_symbol
 from .abc_tempo import tempo_form_warning
 from .abc_titles import TitleFields, continued_values, header_title, text_tune_name, tune_name
-from .abc_tune import in_force_at, meter_as_written
+from .abc_tune import WRITTEN_METER_SYMBOLS, in_force_at, meter_as_written
 from .abc_tunebook import (
     NO_ENDTEXT,
     NOT_READ_AFTER_BLANK,
@@ -134,10 +134,8 @@ def parse_meter(value: str) -> str | None:
     v = value.replace(" ", "")
     if v in ("", "none", "None", "NONE"):
         return None
-    if v == "C":
-        return "4/4"
-    if v == "C|":
-        return "2/2"
+    if v in WRITTEN_METER_SYMBOLS:  # common and cut time, ``C`` and ``C|``
+        return WRITTEN_METER_SYMBOLS[v]
     m = re.fullmatch(r"\(?(\d+(?:\+\d+)*)\)?/(\d+)", v)
     if m is None:
         raise ValueError(f"cannot read meter {shown(value.strip())}")
