@@ -11,12 +11,20 @@ reference's `nn.GRU` on a `PackedSequence`. Run::
     python benchmarks/bench_training_throughput.py --presets small --steps 2
     python benchmarks/bench_training_throughput.py --presets small --bucketed --autocast bf16
     python benchmarks/bench_training_throughput.py --presets small --bucketed --malloc_tuning
+    python benchmarks/bench_training_throughput.py --presets small --bucketed --processes 2
 
 ``--autocast bf16`` runs the forward passes of both implementations under CPU autocast to
 bfloat16 (what training's ``--mixed_precision bf16`` does): the same numerics for both sides.
 ``--malloc_tuning`` raises glibc's mmap and trim thresholds first (`training.allocator`,
 what ``training/train.py`` does on the CPU unless ``--no_malloc_tuning``): process-wide, so
 both implementations run with it.
+``--processes 2`` runs both implementations as two-process data parallel instead, the way
+training uses two CPU cores (`docs/measurenote.md`): `torch.distributed` gloo on localhost,
+``--threads`` intra-op threads per process (default 1), each model wrapped in
+`DistributedDataParallel`, each rank taking its half of every batch (the tunes split so that both
+ranks get as many rows as can be; the same split for both implementations). A step is forward +
+backward (with DDP's gradient allreduce) + Adam step; its time is the slower rank's, tokens/s
+counts the real rows of the whole batch, tokens per CPU-second sums the ranks' CPU time.
 """
 
 from __future__ import annotations
@@ -26,11 +34,16 @@ import copy
 import math
 import os
 import resource
+import socket
 import time
+from collections.abc import Callable
 
 import _paths  # noqa: F401  (the repository on sys.path)
 import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
 import torch.nn.functional as F
+from torch.nn.parallel import DistributedDataParallel
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 from modeling_irish.cli import non_negative_int, positive_int
@@ -136,6 +149,22 @@ def padded_loss(model: MeasureNoteForCausalLM, batch: dict[str, torch.Tensor]) -
     return model(**batch, use_cache=False).loss
 
 
+def train_step(
+    loss_of: Callable[[dict[str, torch.Tensor]], torch.Tensor],
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    batch: dict[str, torch.Tensor],
+    bf16: bool,
+) -> None:
+    """Forward (under CPU autocast to bfloat16 with `bf16`), backward, clipping, Adam step."""
+    optimizer.zero_grad(set_to_none=True)
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        loss = loss_of(batch)
+    loss.float().backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    optimizer.step()
+
+
 def time_training(
     model, loss_fn, batches, warmup: int, bf16: bool = False
 ) -> tuple[float, float, float]:
@@ -146,12 +175,7 @@ def time_training(
     tokens = elapsed = cpu = 0.0
     for i, batch in enumerate(batches):
         start, start_cpu = time.perf_counter(), time.process_time()
-        optimizer.zero_grad(set_to_none=True)
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-            loss = loss_fn(model, batch)
-        loss.float().backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
+        train_step(lambda b: loss_fn(model, b), model, optimizer, batch, bf16)
         if i >= warmup:
             elapsed += time.perf_counter() - start
             cpu += time.process_time() - start_cpu
@@ -199,8 +223,10 @@ def _pad(values: list[torch.Tensor], key: str) -> torch.Tensor:
     return torch.nn.utils.rnn.pad_sequence(values, batch_first=True, padding_value=fill)
 
 
-def peak_rss_gb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # Linux: KiB
+def peak_rss_gb(who: int = resource.RUSAGE_SELF) -> float:
+    """Peak resident memory of this process (or, ``RUSAGE_CHILDREN``, of its largest ended
+    child) in GB."""
+    return resource.getrusage(who).ru_maxrss / 1024**2  # Linux: KiB
 
 
 def bench_preset(preset: str, batches: list, warmup: int, kind: str, bf16: bool = False) -> str:
@@ -215,18 +241,177 @@ def bench_preset(preset: str, batches: list, warmup: int, kind: str, bf16: bool 
     packed = time_training(reference, packed_loss, batches, warmup, bf16)
     n_params = sum(p.numel() for p in model.parameters()) / 1e6
     kind += " (bf16 autocast)" if bf16 else ""
+    return table_row(preset, kind, n_params, padded, packed, float(gap), rss)
+
+
+def table_row(
+    preset: str,
+    kind: str,
+    n_params: float,
+    padded: tuple[float, float, float],
+    packed: tuple[float, float, float],
+    gap: float,
+    rss: float,
+) -> str:
+    """The markdown row of one preset and kind of batches (`padded`, `packed`: `time_training`'s
+    seconds per step, tokens per second and per CPU-second)."""
     return (
         f"| {preset} | {kind} | {n_params:.2f} M | {padded[1]:,.0f} | {packed[1]:,.0f} "
         f"| {padded[1] / packed[1]:.1f}x | {padded[2]:,.0f} | {packed[2]:,.0f} "
-        f"| {padded[0]:.2f} | {packed[0]:.2f} | {float(gap):.0e} | {rss:.2f} GB |"
+        f"| {padded[0]:.2f} | {packed[0]:.2f} | {gap:.0e} | {rss:.2f} GB |"
     )
+
+
+def split_tunes(lengths: list[int], parts: int) -> list[list[int]]:
+    """The indices of the tunes of each of ``parts`` ranks, in increasing order, so that their
+    rows (``lengths``) are as even as can be: longest tune first, each to the rank with the
+    fewest rows so far (then the fewest tunes)."""
+    if len(lengths) < parts:
+        raise ValueError(f"a batch of {len(lengths)} tunes cannot be split over {parts} ranks")
+    rows, owned = [0] * parts, [[] for _ in range(parts)]
+    for b in sorted(range(len(lengths)), key=lambda b: (-lengths[b], b)):
+        rank = min(range(parts), key=lambda r: (rows[r], len(owned[r]), r))
+        rows[rank] += lengths[b]
+        owned[rank].append(b)
+    return [sorted(tunes) for tunes in owned]
+
+
+def split_batch(batch: dict[str, torch.Tensor], parts: int) -> list[dict[str, torch.Tensor]]:
+    """``batch``'s tunes dealt to ``parts`` ranks (`split_tunes`), each part padded to its own
+    longest tune."""
+    lengths = batch["attention_mask"].sum(1).tolist()
+    shards = []
+    for tunes in split_tunes(lengths, parts):
+        width = max(lengths[b] for b in tunes)
+        index = torch.tensor(tunes)
+        shards.append({key: value[index, :width] for key, value in batch.items()})
+    return shards
+
+
+class LossOf(torch.nn.Module):
+    """A model and a loss function as one module, whose ``forward(batch)`` is the loss, so that
+    `DistributedDataParallel` wraps either implementation the same way."""
+
+    def __init__(self, model: MeasureNoteForCausalLM, loss_fn: Callable) -> None:
+        super().__init__()
+        self.model, self.loss_fn = model, loss_fn
+
+    def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        return self.loss_fn(self.model, batch)
+
+
+def time_training_ddp(
+    model: MeasureNoteForCausalLM,
+    loss_fn: Callable,
+    shards: list[dict[str, torch.Tensor]],
+    batches: list[dict[str, torch.Tensor]],
+    warmup: int,
+    bf16: bool,
+) -> tuple[float, float, float]:
+    """`time_training` on one rank of a process group: this rank trains on ``shards`` (its part
+    of each of ``batches``) through `DistributedDataParallel`. A step's time is the slower
+    rank's (all start after a barrier); tokens count the whole batch's real rows; CPU seconds
+    are summed over the ranks."""
+    # Every parameter gets a gradient on both sides (checked when the mode was added), so
+    # neither needs find_unused_parameters.
+    ddp = DistributedDataParallel(LossOf(model, loss_fn), find_unused_parameters=False)
+    optimizer = torch.optim.Adam(ddp.parameters(), lr=3e-4)
+    ddp.train()
+    tokens = elapsed = cpu = 0.0
+    for i, (shard, batch) in enumerate(zip(shards, batches, strict=True)):
+        dist.barrier()
+        start, start_cpu = time.perf_counter(), time.process_time()
+        train_step(ddp, ddp, optimizer, shard, bf16)
+        wall = torch.tensor([time.perf_counter() - start], dtype=torch.float64)
+        used = torch.tensor([time.process_time() - start_cpu], dtype=torch.float64)
+        dist.all_reduce(wall, op=dist.ReduceOp.MAX)
+        dist.all_reduce(used, op=dist.ReduceOp.SUM)
+        if i >= warmup:
+            elapsed += float(wall)
+            cpu += float(used)
+            tokens += float(batch["attention_mask"].sum())
+    return elapsed / (len(batches) - warmup), tokens / elapsed, tokens / cpu
+
+
+def free_port() -> int:
+    """A TCP port on localhost that nothing listens on now (for the process group)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _ddp_worker(rank: int, world: int, port: int, job: dict, results: mp.SimpleQueue) -> None:
+    """One rank of `bench_preset_ddp` (``job``: its arguments); rank 0 puts the row's figures
+    on ``results``."""
+    if job["malloc_tuning"]:
+        keep_freed_memory()
+    torch.set_num_threads(job["threads"])
+    init = f"tcp://127.0.0.1:{port}"
+    dist.init_process_group("gloo", init_method=init, rank=rank, world_size=world)
+    try:
+        batches, warmup, bf16 = job["batches"], job["warmup"], job["bf16"]
+        shards = [split_batch(batch, world)[rank] for batch in batches]
+        torch.manual_seed(0)  # the same model on every rank (DDP broadcasts rank 0's anyway)
+        model = MeasureNoteForCausalLM(MeasureNoteConfig.from_preset(job["preset"]))
+        reference = copy.deepcopy(model)
+        with torch.no_grad():  # same maths on this rank's part of the first batch
+            gap = abs(padded_loss(model.eval(), shards[0]) - packed_loss(model, shards[0]))
+        gap = gap.double().reshape(1)
+        dist.all_reduce(gap, op=dist.ReduceOp.MAX)
+        padded = time_training_ddp(model, padded_loss, shards, batches, warmup, bf16)
+        rss = torch.tensor([peak_rss_gb()], dtype=torch.float64)
+        dist.all_reduce(rss, op=dist.ReduceOp.MAX)
+        packed = time_training_ddp(reference, packed_loss, shards, batches, warmup, bf16)
+        if rank == 0:
+            n_params = sum(p.numel() for p in model.parameters()) / 1e6
+            results.put((n_params, padded, packed, float(gap), float(rss)))
+    finally:
+        dist.destroy_process_group()
+
+
+def bench_preset_ddp(
+    preset: str,
+    batches: list[dict[str, torch.Tensor]],
+    warmup: int,
+    kind: str,
+    processes: int,
+    threads: int,
+    bf16: bool = False,
+    malloc_tuning: bool = False,
+) -> str:
+    """`bench_preset` with both implementations as ``processes``-process data parallel (gloo on
+    localhost, ``threads`` intra-op threads each); the peak RSS is the largest rank's."""
+    job = dict(
+        preset=preset,
+        batches=batches,
+        warmup=warmup,
+        bf16=bf16,
+        threads=threads,
+        malloc_tuning=malloc_tuning,
+    )
+    results = mp.get_context("spawn").SimpleQueue()
+    mp.spawn(_ddp_worker, args=(processes, free_port(), job, results), nprocs=processes)
+    n_params, padded, packed, gap, rss = results.get()
+    kind += " (bf16 autocast)" if bf16 else ""
+    kind += f", {processes} processes DDP"
+    return table_row(preset, kind, n_params, padded, packed, gap, rss)
 
 
 def run(args: argparse.Namespace) -> None:
     if args.malloc_tuning:
         print(f"malloc tuning (glibc thresholds raised): {keep_freed_memory()}")
-    torch.set_num_threads(args.threads)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, batch {args.batch_size}")
+    bf16 = args.autocast == "bf16"
+    if args.processes == 1:
+        torch.set_num_threads(2 if args.threads is None else args.threads)
+        print(
+            f"torch {torch.__version__}, {torch.get_num_threads()} threads, batch {args.batch_size}"
+        )
+    else:
+        threads = 1 if args.threads is None else args.threads
+        print(
+            f"torch {torch.__version__}, {args.processes} processes (DDP, gloo) of {threads} "
+            f"thread(s) each, batch {args.batch_size} split between them"
+        )
     print(f"load average before: {os.getloadavg()}")
     lines = [
         "| preset | batches | parameters | padded tokens/s | packed+loops tokens/s | speed-up "
@@ -238,10 +423,25 @@ def run(args: argparse.Namespace) -> None:
         steps = args.base_steps if preset == "base" else args.steps
         kinds = batch_sets(args.batch_size, args.warmup, steps, args.bucketed)
         for kind, chosen in kinds.items():
-            lines.append(bench_preset(preset, chosen, args.warmup, kind, args.autocast == "bf16"))
+            if args.processes == 1:
+                lines.append(bench_preset(preset, chosen, args.warmup, kind, bf16))
+            else:
+                lines.append(
+                    bench_preset_ddp(
+                        preset,
+                        chosen,
+                        args.warmup,
+                        kind,
+                        args.processes,
+                        threads,
+                        bf16,
+                        args.malloc_tuning,
+                    )
+                )
             print(lines[-1], flush=True)
     print("\n" + "\n".join(lines))
-    print(f"\npeak RSS of the whole run: {peak_rss_gb():.2f} GB")
+    peak = max(peak_rss_gb(), peak_rss_gb(resource.RUSAGE_CHILDREN))
+    print(f"\npeak RSS of the whole run (largest process): {peak:.2f} GB")
     print(f"load average after: {os.getloadavg()}")
 
 
@@ -260,7 +460,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--base_steps", type=positive_int, default=1, help="timed steps for base")
     parser.add_argument("--warmup", type=non_negative_int, default=1, help="untimed steps first")
     parser.add_argument("--batch_size", type=positive_int, default=32, help="tunes per batch")
-    parser.add_argument("--threads", type=positive_int, default=2, help="torch.set_num_threads")
+    parser.add_argument(
+        "--threads",
+        type=positive_int,
+        default=None,
+        help="torch.set_num_threads, per process (default: 2 in one process, 1 with --processes 2)",
+    )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        choices=(1, 2),
+        default=1,
+        help="2: both implementations as two-process data parallel (DDP, gloo on localhost), "
+        "each process training on its half of every batch",
+    )
     parser.add_argument("--bucketed", action="store_true", help="also length-bucketed batches")
     parser.add_argument(
         "--autocast", choices=("bf16",), default=None, help="forward passes under bf16 autocast"
@@ -273,6 +486,11 @@ def main(argv: list[str] | None = None) -> None:
         "get it",
     )
     args = parser.parse_args(argv)
+    if args.batch_size < args.processes:
+        parser.error(
+            f"--batch_size {args.batch_size} leaves a process without tunes "
+            f"(--processes {args.processes})"
+        )
     run(args)
 
 

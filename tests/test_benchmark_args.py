@@ -70,6 +70,12 @@ REFUSED = [
     (["bench_retrieval.py", "--corpus", "nope.abc"], "--corpus: no such file or folder: nope.abc"),
     (["train_fixed_budget.py", "--minutes", "0"], "argument --minutes: must be a finite number"),
     (["normalisation_octave.py", "--corpus", "nope.abc"], "argument --corpus: no such file"),
+    (["bench_training_throughput.py", "--processes", "0"], "argument --processes: invalid choice"),
+    (["bench_training_throughput.py", "--processes", "3"], "argument --processes: invalid choice"),
+    (
+        ["bench_training_throughput.py", "--processes", "2", "--batch_size", "1"],
+        "--batch_size 1 leaves a process without tunes (--processes 2)",
+    ),
 ]
 
 

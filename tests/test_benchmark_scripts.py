@@ -197,6 +197,51 @@ def test_training_throughput_checks_the_loss_of_the_path_it_times():
     assert abs(float(gap)) < 1e-5
 
 
+def test_training_throughput_splits_the_rows_of_a_batch_evenly_between_ranks():
+    """`--processes 2` gives each rank its part of a batch: every tune once, the parts' real
+    rows as even as can be, each part padded to its own longest tune."""
+    throughput = load_benchmark("bench_training_throughput")
+    assert throughput.split_tunes([10, 3, 7, 5, 5], 2) == [[0, 4], [1, 2, 3]]  # 15 rows each
+    assert throughput.split_tunes([4, 4, 4, 4], 2) == [[0, 2], [1, 3]]
+    with pytest.raises(ValueError, match="a batch of 1 tunes cannot be split over 2 ranks"):
+        throughput.split_tunes([5], 2)
+    batch = throughput.synthetic_batch(9, torch.Generator().manual_seed(3))
+    lengths = batch["attention_mask"].sum(1).tolist()
+    parts = throughput.split_tunes(lengths, 2)
+    assert sorted(parts[0] + parts[1]) == list(range(9))
+    rows = [sum(lengths[b] for b in part) for part in parts]
+    assert abs(rows[0] - rows[1]) <= max(lengths)
+    for part, shard in zip(parts, throughput.split_batch(batch, 2)):
+        width = max(lengths[b] for b in part)
+        for key, value in batch.items():
+            assert torch.equal(shard[key], value[part, :width])
+
+
+@pytest.mark.slow  # two spawned processes, each importing torch and transformers
+def test_training_throughput_runs_both_sides_as_two_process_ddp(tmp_path):
+    """`--processes 2` times both implementations as two-process data parallel (gloo)."""
+    import os
+    import subprocess
+
+    script = BENCHMARKS / "bench_training_throughput.py"
+    argv = ["--presets", "small", "--steps", "1", "--warmup", "0", "--batch_size", "4"]
+    done = subprocess.run(
+        [sys.executable, str(script), *argv, "--processes", "2"],
+        cwd=tmp_path,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        encoding="utf-8",
+    )
+    assert done.returncode == 0, done.stderr
+    assert "2 processes (DDP, gloo) of 1 thread(s) each" in done.stdout
+    row = next(line for line in done.stdout.splitlines() if "random, 2 processes DDP" in line)
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    assert float(cells[3].replace(",", "")) > 0 and float(cells[4].replace(",", "")) > 0
+    assert float(cells[10]) < 1e-5  # both sides' losses agree on each rank's part
+
+
 @pytest.mark.parametrize("preset", ["small", "base"])
 def test_bench_gru_packed_times_the_note_gru_of_the_preset(preset, monkeypatch, capsys):
     """`small` was timed as a 3-layer GRU (656 -> 192 x3); the model's note GRU has 2 layers."""
