@@ -15,6 +15,7 @@ __all__ = [
     "DefaultsHelpFormatter",
     "VersionAction",
     "abc_source",
+    "blank_source",
     "book_names",
     "existing_file",
     "existing_folder",
@@ -28,6 +29,7 @@ __all__ = [
     "positive_int",
     "score_weight",
     "share",
+    "shown_source",
     "whole_number",
 ]
 
@@ -36,18 +38,50 @@ __all__ = [
 MUSIC21_BOOKS = ("oneills1850", "ryansMammoth")
 
 
-def no_such_source(text: str = "") -> str:
+def no_such_source(text: str | None = None) -> str:
     """The one wording of a source that is no file, folder nor music21 book, for every command
     (the argument types here, ``training/train.py``'s corpus checks, `load_abc_corpus`): the
-    path (when given) and then the names it could also have been, in words, not a Python list.
+    path (when given, `shown_source`) and then the names it could also have been, in words, not
+    a Python list.
 
     >>> no_such_source("tunes.abc")
     "no such file or folder: tunes.abc (nor 'music21', 'oneills1850' or 'ryansMammoth')"
+    >>> no_such_source(" ")
+    "no such file or folder: ' ' (nor 'music21', 'oneills1850' or 'ryansMammoth')"
     >>> no_such_source()
     "no such file or folder (nor 'music21', 'oneills1850' or 'ryansMammoth')"
     """
-    where = f": {text}" if text else ""
+    where = "" if text is None else f": {shown_source(text)}"
     return f"no such file or folder{where} (nor {book_names()})"
+
+
+def blank_source(text: str) -> str | None:
+    """Why ``text`` names no source when it is empty or only whitespace (``Path("")`` is the
+    current folder, whose every ``*.abc`` file would be read; ``" "``, an unset shell variable
+    in quotes, was told as a missing file with an invisible name), else None.
+
+    >>> blank_source(" ").split(";")[0]
+    "an ABC source is only whitespace (' ')"
+    >>> blank_source("tunes.abc") is None
+    True
+    """
+    if text.strip():
+        return None
+    what = "the empty string" if text == "" else f"only whitespace ({text!r})"
+    return (
+        f"an ABC source is {what}; give a file, a folder ('.' for the current one), {book_names()}"
+    )
+
+
+def shown_source(text: str) -> str:
+    """A source's name as a message shows it: quoted (``repr``) when it is empty or starts or
+    ends with whitespace, which the bare name leaves invisible (``--corpus " "``, an unset
+    shell variable), else as written.
+
+    >>> shown_source("tunes.abc"), shown_source(" "), shown_source("")
+    ('tunes.abc', "' '", "''")
+    """
+    return repr(text) if not text or text != text.strip() else text
 
 
 def book_names() -> str:
@@ -218,6 +252,9 @@ def abc_source(text: str) -> str:
     >>> abc_source("oneills1850")
     'oneills1850'
     """
+    blank = blank_source(text)
+    if blank:
+        raise argparse.ArgumentTypeError(blank)
     if not os.path.exists(text) and text not in (*MUSIC21_BOOKS, "music21"):
         raise argparse.ArgumentTypeError(no_such_source(text))
     return text

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar, Union
 
-from irish_tune.arg_types import book_names, no_such_source
+from irish_tune.arg_types import blank_source, book_names, no_such_source
 from tokenization.abc_header import (
     file_header_fields,
     file_header_transposes,
@@ -450,13 +450,12 @@ def source_files(source: SourceLike) -> list[Path]:
 
 
 def _check_source(source: _Source) -> _Source:
-    """``source``, unless it is the empty string: ``Path("")`` is the current folder, and every
-    ``*.abc`` file under it would be read."""
-    if isinstance(source, str) and source == "":
-        raise ValueError(
-            "an ABC source is the empty string; give a file, a folder ('.' for the current "
-            f"one), {book_names()}"
-        )
+    """``source``, unless it is the empty string (``Path("")`` is the current folder, and every
+    ``*.abc`` file under it would be read) or only whitespace (an unset shell variable in
+    quotes: it was told as a missing file with an invisible name)."""
+    blank = blank_source(source) if isinstance(source, str) else None
+    if blank:
+        raise ValueError(blank)
     return source
 
 

@@ -401,6 +401,20 @@ def test_an_empty_source_is_an_error_not_the_current_folder(tmp_path, monkeypatc
         load_abc_corpus([])
 
 
+def test_a_whitespace_source_is_said_to_be_only_whitespace(tmp_path) -> None:
+    """``load_abc_corpus(" ")`` (an unset shell variable in quotes) said "no such file or
+    folder:   (nor ...)", the name invisible; it is refused as the empty string is, named."""
+    from modeling_irish.abc_corpus import load_abc_corpus
+    from modeling_irish.abc_sources import source_files
+
+    for source, shown in ((" ", "' '"), (["\t", "here.abc"], "'\\t'")):
+        with pytest.raises(ValueError) as refusal:
+            load_abc_corpus(source, split_ratios=(1, 0, 0), cache_dir=tmp_path / "cache")
+        assert str(refusal.value).startswith(f"an ABC source is only whitespace ({shown}); give")
+    with pytest.raises(ValueError, match=r"an ABC source is only whitespace \(' \\n'\)"):
+        source_files(" \n")
+
+
 def test_a_set_of_sources_is_a_type_error_naming_what_a_source_is() -> None:
     # a set is not a list or tuple of sources: it was kept as one source, a path it is not
     with pytest.raises(TypeError, match="a list or tuple of them; got a set"):

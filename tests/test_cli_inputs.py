@@ -419,6 +419,25 @@ def test_a_missing_source_is_refused_when_the_arguments_are_read(argv, capsys):
     assert f"argument {flag}: no such file or folder: missing.abc" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("name", "said"),
+    [
+        ("", "an ABC source is the empty string; give a file"),
+        (" ", "an ABC source is only whitespace (' '); give a file"),
+        (" missing.abc", "no such file or folder: ' missing.abc' (nor"),
+    ],
+)
+def test_a_blank_source_name_is_shown_when_the_arguments_are_read(name, said, capsys):
+    """``index " "`` said "argument corpus: no such file or folder:   (nor ...)", and ``index
+    ""`` "no such file or folder (nor ...)": the blank name, or its spaces, could not be seen."""
+    from irish_tune import parse_args
+
+    with pytest.raises(SystemExit) as info:
+        parse_args(["index", "--tokenizer", "tok", name])
+    assert info.value.code == 2
+    assert f"argument corpus: {said}" in capsys.readouterr().err
+
+
 def test_a_missing_source_names_the_books_in_one_wording_everywhere(capsys):
     """``evaluate-lm missing.abc`` said ``(nor 'music21' or one of ['oneills1850',
     'ryansMammoth'])``, a Python list, where ``train.py`` says ``(nor 'music21', 'oneills1850'

@@ -171,6 +171,19 @@ def test_parse_args_refuses_a_backbone_whose_weights_are_damaged(capsys, tmp_pat
     assert f"--measurenote_path: {weights} is damaged: " in line, line
 
 
+def test_parse_args_refuses_a_blank_corpus_naming_it(capsys):
+    """``--corpus " "`` said "--corpus  : no such file or folder", the name invisible, and
+    ``--corpus ""`` was checked as the current folder (``Path("")``)."""
+    for name, what in (("", "the empty string"), (" ", "only whitespace (' ')")):
+        line = _refusal(capsys, ["--corpus", name])
+        assert f"--corpus {name!r}: an ABC source is {what}; give a file" in line, line
+    line = _refusal(capsys, ["--corpus", " nope.abc"])
+    assert line.endswith(
+        "--corpus ' nope.abc': no such file or folder (nor 'music21', "
+        "'oneills1850' or 'ryansMammoth')"
+    ), line
+
+
 def test_parse_args_refuses_missing_or_tuneless_corpus(capsys, tmp_path, tunebook):
     empty, text, folder = tmp_path / "empty.abc", tmp_path / "notes.txt", tmp_path / "no_abc"
     empty.write_text("", encoding="utf-8")

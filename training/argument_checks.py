@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from irish_tune.arg_types import no_such_source
+from irish_tune.arg_types import blank_source, no_such_source
 from irish_tune.value_checks import link_problem
 
 __all__ = [
@@ -104,6 +104,9 @@ def corpus_source_problem(source: str) -> str | None:
     from modeling_irish.abc_sources import MUSIC21_COLLECTIONS, no_tune_reason, source_files
     from modeling_irish.session_dump import dump_format
 
+    blank = blank_source(source)  # "" is the current folder to Path, " " no file
+    if blank:
+        return blank
     path = Path(source)
     if path.exists() and not path.is_file() and not path.is_dir():  # <(cat t.abc): /dev/fd/63
         return (

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 if TYPE_CHECKING:
     from _typeshed import SupportsWrite
 
-from irish_tune.arg_types import DefaultsHelpFormatter, VersionAction
+from irish_tune.arg_types import DefaultsHelpFormatter, VersionAction, shown_source
 from training import tune_title_arguments
 from training.argument_checks import (  # report_to_list...: re-exported (`__all__`)
     check_config_overrides,
@@ -526,7 +526,7 @@ def _check_paths(args: argparse.Namespace, parser: argparse.ArgumentParser) -> N
     for source in args.corpus or ():
         problem = corpus_source_problem(source)
         if problem:
-            parser.error(f"--corpus {source}: {problem}")
+            parser.error(f"--corpus {shown_source(source)}: {problem}")
     for flag in ("output_dir", "cache_dir"):
         path = getattr(args, flag)
         shown = path
