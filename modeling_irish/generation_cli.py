@@ -457,7 +457,7 @@ def _read_corpus(path: str, limit: int | None) -> tuple[list[list], int]:
 
 def run_evaluate_generation(args: argparse.Namespace) -> int:
     """``irish-tune evaluate-generation``: sample, then report the quality measures."""
-    from .quality import EMPTY_HISTOGRAM, generation_metrics
+    from .quality import ABC2MIDI_MISSING, EMPTY_HISTOGRAM, generation_metrics
 
     refuse_usage_problem(evaluate_generation_usage_problem(args))  # parse_args refused it
     generator = load_generator(args.model)
@@ -470,10 +470,13 @@ def run_evaluate_generation(args: argparse.Namespace) -> int:
     )
     if corpus is not None:  # how many training tunes the figures compare with, and left out
         metrics.update(train_tunes=len(corpus), train_skipped=skipped)
+    skipped = "reread_abc2midi_rate" in metrics and metrics["reread_abc2midi_rate"] is None
     if args.json:
+        if skipped:  # null in the JSON; said once here, so it is not read as a missing pass
+            print(f"irish-tune evaluate-generation: {ABC2MIDI_MISSING}", file=sys.stderr)
         print_json(metrics, "evaluate-generation")
     else:
         for name, value in metrics.items():  # an undefined one: n/a and why, as the cards say
-            why = EMPTY_HISTOGRAM if value is None else ""
-            print(f"{name:28s} {shown_figure(value, '.4f', why)}")
+            why = ABC2MIDI_MISSING if name == "reread_abc2midi_rate" else EMPTY_HISTOGRAM
+            print(f"{name:28s} {shown_figure(value, '.4f', why if value is None else '')}")
     return 0

@@ -21,6 +21,7 @@ from .music21_stderr import music21_said
 from .tune_validation import validate_tune  # not .constraints, which imports torch (render)
 
 __all__ = [
+    "ABC2MIDI_MISSING",
     "EMPTY_HISTOGRAM",
     "BarIndex",
     "abc2midi_errors",
@@ -221,6 +222,9 @@ def jensen_shannon(p: Counter, q: Counter) -> float:
 
 #: Why `histogram_distances` gives no distance (None): a histogram with nothing in it.
 EMPTY_HISTOGRAM = "an empty histogram: the samples or the training tunes have nothing to count"
+
+#: Why ``reread_abc2midi_rate`` is None: the check was not run, which is not a pass.
+ABC2MIDI_MISSING = "abc2midi is not installed: its re-reading check was skipped"
 
 
 def histogram_distances(
@@ -474,8 +478,10 @@ def _reread_rates(tunes: Sequence[Any], tokenizer: Any = None) -> dict[str, floa
     if tokenizer is not None:
         out["reread_ours_rate"] = ours / n
     out["reread_music21_rate"] = music21 / n
-    if all(m is not None for m in midi):
-        out["reread_abc2midi_rate"] = sum(bool(m) for m in midi) / n
+    # None without abc2midi (`ABC2MIDI_MISSING`): the key stays, so that a table or JSON shows
+    # the check was skipped, where it used to be left out without a word
+    skipped = any(m is None for m in midi)
+    out["reread_abc2midi_rate"] = None if skipped else sum(bool(m) for m in midi) / n
     return out
 
 
@@ -487,7 +493,8 @@ def generation_metrics(
     readers: bool = True,
 ) -> dict[str, float | None]:
     """Flat dict of the quality measures of a set of generated tunes (``num_tunes`` an int, the
-    others floats; a histogram distance None when a histogram is empty, `histogram_distances`).
+    others floats; a histogram distance None when a histogram is empty, `histogram_distances`;
+    ``reread_abc2midi_rate`` None when abc2midi is not installed, `ABC2MIDI_MISSING`).
 
     ``corpus`` (normalised token lists of training tunes) adds the copy and histogram measures;
     ``tokenizer`` and ``readers`` add the re-reading rates of our reader, music21 and abc2midi.

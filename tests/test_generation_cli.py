@@ -655,6 +655,33 @@ def test_cli_evaluate_generation_json_prints_a_nan_measure_as_null(model_dir, ca
     assert "irish-tune evaluate-generation: pitch_class_tv not a finite number" in err
 
 
+def test_cli_evaluate_generation_says_once_that_the_abc2midi_check_was_skipped(
+    model_dir, capsys, monkeypatch
+):
+    """Without abc2midi, ``reread_abc2midi_rate`` was missing from the table and the JSON with
+    no word said: it is null in the JSON with one stderr line, ``n/a (why)`` in the table."""
+    import shutil
+
+    from modeling_irish.cli import main
+
+    real_which = shutil.which
+    monkeypatch.setattr(
+        shutil,
+        "which",
+        lambda name, *a, **k: None if name == "abc2midi" else real_which(name, *a, **k),
+    )
+    argv = ["evaluate-generation", "--model", model_dir, "--num-tunes", "1", "--num-bars", "4"]
+    said = "abc2midi is not installed: its re-reading check was skipped"
+    assert main([*argv, "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert strict_loads(out)["reread_abc2midi_rate"] is None
+    assert err.count(said) == 1 and f"irish-tune evaluate-generation: {said}" in err, err
+    assert main(argv) == 0
+    out, err = capsys.readouterr()
+    rows = dict(line.split(None, 1) for line in out.splitlines())
+    assert rows["reread_abc2midi_rate"] == f"n/a ({said})" and said not in err
+
+
 def test_cli_evaluate_generation_text_says_why_a_histogram_distance_is_na(model_dir, tmp_path,
                                                                           capsys):  # fmt: skip
     """A --train corpus of one tune of one note has no interval (two notes in a row) to count:

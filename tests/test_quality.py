@@ -156,6 +156,28 @@ def test_generation_metrics_on_hand_made_tunes():
     assert out["copy_share_ge4"] == 0.0
 
 
+def test_without_abc2midi_its_rate_is_none_not_left_out(monkeypatch):
+    """Without abc2midi, ``reread_abc2midi_rate`` was left out of the measures without a word:
+    a table or JSON read without it could not tell a skipped check from one never asked for."""
+    import shutil
+
+    real_which = shutil.which
+    monkeypatch.setattr(
+        shutil,
+        "which",
+        lambda name, *a, **k: None if name == "abc2midi" else real_which(name, *a, **k),
+    )
+    text = "X:1\nT:t\nM:4/4\nL:1/8\nK:D\nD8|A4 D4|]\n"
+    tokens = parse_abc(text).tokens
+    tune = GeneratedTune(
+        abc=text, tokens=tokens, rows=np.zeros((len(tokens) + 2, 20), np.int64),
+        measure_numbers=np.zeros(0), valid=True, key=Key("D", "major"), meter="4/4",
+    )  # fmt: skip
+    out = generation_metrics([tune])
+    assert "reread_abc2midi_rate" in out and out["reread_abc2midi_rate"] is None
+    assert out["reread_music21_rate"] == 1.0  # the other readers still run
+
+
 def test_the_rereading_checks_show_a_bar_on_a_terminal_only(capsys, monkeypatch):
     # music21 and abc2midi re-read every sample (a second or so each) with nothing shown
     import sys
