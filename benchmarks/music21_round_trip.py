@@ -9,7 +9,8 @@ sides, a note tied to the next note of its pitch and rests that follow each othe
 cuts a note or rest that overruns its bar (a bar the source wrote too long) into two. The
 tokenizer's vocabulary is built from the sample itself, so nothing is unknown. ``--abc2midi``
 also runs abc2midi on the decoded text and on its source, and counts the decoded tunes with an
-error message the source does not have.
+error message the source does not have (refused when abc2midi is not installed: every tune
+would count as without a new error).
 
 Usage:
     python benchmarks/music21_round_trip.py [--corpus PATH] [--sample 1000] [--seed 0]
@@ -26,6 +27,7 @@ from __future__ import annotations
 import argparse
 import random
 import re
+import shutil
 import time
 from collections import Counter
 from pathlib import Path
@@ -111,6 +113,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.sample == 0 and not args.books:
         parser.error("--sample 0 without --books leaves no tune to compare")
+    if args.abc2midi and shutil.which("abc2midi") is None:  # else "0 new abc2midi errors"
+        parser.error("--abc2midi: abc2midi is not installed (apt-get install abcmidi)")
 
     tunes = sample_tunes(args)
     tokenizer = AbcTokenizer.train(text for _, _, text in tunes)

@@ -98,6 +98,25 @@ def test_benchmark_scripts_refuse_bad_flags_in_one_line(argv, message, tmp_path)
 
 
 @pytest.mark.slow
+def test_music21_round_trip_refuses_abc2midi_when_it_is_not_installed(tmp_path):
+    """``--abc2midi`` without abc2midi counted every decoded tune as having "0 new abc2midi
+    errors" (`abc2midi_errors` is None, read as no error): a skipped check shown as a pass."""
+    script = ROOT / "benchmarks" / "music21_round_trip.py"
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PATH": str(Path(sys.executable).parent)}
+    done = subprocess.run(
+        [sys.executable, str(script), "--abc2midi", "--corpus", "oneills1850"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        encoding="utf-8",
+    )
+    assert done.returncode == 2, done.stderr
+    assert "--abc2midi: abc2midi is not installed" in done.stderr
+
+
+@pytest.mark.slow
 def test_fixed_budget_refuses_a_mistyped_corpus_variable(tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MODELING_IRISH_CORPUS": str(tmp_path / "x.abc")}
     script = ROOT / "benchmarks" / "train_fixed_budget.py"
