@@ -423,7 +423,9 @@ def score_sounding_events(score: Any) -> list[tuple]:
 
 def abc2midi_errors(abc: str, timeout: float = 30.0) -> list[str] | None:
     """abc2midi's error lines on ``abc`` (its exit status, when not 0, as one more line);
-    ``None`` when the program is not installed."""
+    ``None`` when the program is not installed. A run past ``timeout`` seconds is ended and
+    its one error line is ``abc2midi did not finish in N s``: that tune fails the check, and
+    the others are still read (a tune that hangs abc2midi stopped the whole re-reading)."""
     program = shutil.which("abc2midi")
     if program is None:
         return None
@@ -431,21 +433,24 @@ def abc2midi_errors(abc: str, timeout: float = 30.0) -> list[str] | None:
         path = os.path.join(tmp, "tune.abc")
         with open(path, "w", encoding="utf-8") as handle:
             handle.write(abc)
-        result = subprocess.run(
-            [program, path, "-o", os.path.join(tmp, "tune.mid")],
-            capture_output=True,
-            encoding="utf-8",  # not the locale's (cp1252 on Windows fails on some UTF-8 bytes)
-            errors="replace",  # the tune's own text echoed back need not be UTF-8
-            timeout=timeout,
-            check=False,
-        )
+        try:
+            result = subprocess.run(
+                [program, path, "-o", os.path.join(tmp, "tune.mid")],
+                capture_output=True,
+                encoding="utf-8",  # not the locale's (cp1252 on Windows fails on some bytes)
+                errors="replace",  # the tune's own text echoed back need not be UTF-8
+                timeout=timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:  # `run` has killed it and waited for it
+            return [f"abc2midi did not finish in {timeout:g} s"]
     errors = [line for line in (result.stdout + result.stderr).splitlines() if "Error" in line]
     return errors + ([f"exit status {result.returncode}"] if result.returncode else [])
 
 
 def reread_abc2midi(tune: Any, timeout: float = 30.0) -> bool | None:
-    """abc2midi converts the tune with exit status 0 and no error line; ``None`` when the
-    program is not installed."""
+    """abc2midi converts the tune with exit status 0 and no error line, within ``timeout``
+    seconds (`abc2midi_errors`); ``None`` when the program is not installed."""
     errors = abc2midi_errors(tune.abc, timeout)
     return None if errors is None else not errors
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
 from collections import Counter
 from fractions import Fraction
 
@@ -11,11 +15,13 @@ import pytest
 from modeling_irish.generation import GeneratedTune
 from modeling_irish.quality import (
     BarIndex,
+    abc2midi_errors,
     ends_on_tonic,
     generation_metrics,
     histogram_distances,
     jensen_shannon,
     repeats_balanced,
+    reread_abc2midi,
     reread_music21,
     sounding_events,
     split_bars,
@@ -176,6 +182,53 @@ def test_without_abc2midi_its_rate_is_none_not_left_out(monkeypatch):
     out = generation_metrics([tune])
     assert "reread_abc2midi_rate" in out and out["reread_abc2midi_rate"] is None
     assert out["reread_music21_rate"] == 1.0  # the other readers still run
+
+
+def _d_major_tune(abc: str) -> GeneratedTune:
+    """A valid generated tune in D whose text is ``abc``."""
+    tokens = parse_abc("X:1\nT:t\nM:4/4\nL:1/8\nK:D\nD8|A4 D4|]\n").tokens
+    return GeneratedTune(
+        abc=abc, tokens=tokens, rows=np.zeros((len(tokens) + 2, 20), np.int64),
+        measure_numbers=np.zeros(0), valid=True, key=Key("D", "major"), meter="4/4",
+    )  # fmt: skip
+
+
+@pytest.mark.skipif(os.name != "posix", reason="the fake program is a script with a #! line")
+def test_an_abc2midi_that_does_not_finish_fails_the_tune_with_the_reason(tmp_path, monkeypatch):
+    """abc2midi's timeout raised `subprocess.TimeoutExpired` out of the check: one tune that
+    hangs it stopped the whole re-reading with a traceback."""
+    program = tmp_path / "abc2midi"
+    program.write_text(f"#!{sys.executable}\nimport time\ntime.sleep(30)\n", encoding="utf-8")
+    program.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    started = time.monotonic()
+    assert abc2midi_errors("X:1\nK:D\nDEF|\n", timeout=0.5) == ["abc2midi did not finish in 0.5 s"]
+    assert time.monotonic() - started < 20  # ended, not waited for
+    assert reread_abc2midi(_d_major_tune("X:1\nK:D\nDEF|\n"), timeout=0.5) is False
+
+
+@pytest.mark.skipif(os.name != "posix", reason="the fake program is an executable file")
+def test_a_tune_that_hangs_abc2midi_is_counted_a_failure_and_the_others_read(tmp_path, monkeypatch):
+    """One tune past abc2midi's timeout counts as that tune's failure; the rate is still
+    given, over all the tunes (it was a `TimeoutExpired` traceback for the whole run)."""
+    from pathlib import Path
+
+    import modeling_irish.quality as quality
+
+    hang = "X:1\nT:hangs\nM:4/4\nL:1/8\nK:D\nD8|A4 D4|]\n"
+
+    def run(command, *args, **kwargs):  # abc2midi, answered without running it
+        if Path(command[1]).read_text(encoding="utf-8") == hang:
+            raise subprocess.TimeoutExpired(command, kwargs["timeout"])
+        return subprocess.CompletedProcess(command, 0, "", "")
+
+    (tmp_path / "abc2midi").write_text("", encoding="utf-8")
+    (tmp_path / "abc2midi").chmod(0o755)  # found by `shutil.which`, never run
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setattr(quality.subprocess, "run", run)
+    tunes = [_d_major_tune(hang.replace("hangs", "fine")), _d_major_tune(hang)]
+    assert generation_metrics(tunes)["reread_abc2midi_rate"] == 0.5
+    assert abc2midi_errors(hang) == ["abc2midi did not finish in 30 s"]
 
 
 def test_the_rereading_checks_show_a_bar_on_a_terminal_only(capsys, monkeypatch):
