@@ -399,9 +399,12 @@ def _stdout_failure(err: BaseException) -> str | None:
     (``irish-tune check tunes.abc > /dev/full``: Python's ``OSError`` names no file), ``cannot
     write to standard output: REASON``; None for any other error. Told apart by stdout refusing
     a write now too (what it holds is flushed): an error that names no file (a folder that is no
-    saved model) leaves stdout writable."""
+    saved model) leaves stdout writable. A failed write is the system's (it has an errno): our
+    own OSErrors (``no such file: …``) have none, and /dev/full refuses even an empty flush."""
     stream = sys.stdout
-    if not isinstance(err, OSError) or err.filename is not None or stream is None:
+    if not isinstance(err, OSError) or err.errno is None or err.filename is not None:
+        return None  # not a failed write
+    if stream is None:
         return None
     try:
         stream.write("")

@@ -316,6 +316,16 @@ def test_an_error_naming_no_file_is_not_blamed_on_stdout(tmp_path, capsys, monke
     assert capsys.readouterr().err == "irish-tune check: [Errno 28] No space left on device\n"
 
 
+def test_a_missing_file_is_not_blamed_on_a_full_stdout(tmp_path, capsys, monkeypatch):
+    """``irish-tune check missing.abc > /dev/full`` said ``cannot write to standard output: no
+    such file: missing.abc``: /dev/full refuses even an empty flush, so the check took any error
+    naming no file for stdout's. Only an error of the system (an errno) can be stdout's."""
+    monkeypatch.setattr(sys, "stdout", _FullDisk())
+    missing = tmp_path / "missing.abc"
+    assert main(["check", str(missing)]) == 2
+    assert capsys.readouterr().err == f"irish-tune check: no such file: {missing}\n"
+
+
 @pytest.mark.parametrize(
     ("flag", "value", "message"),
     [
