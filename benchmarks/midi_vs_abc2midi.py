@@ -143,7 +143,8 @@ def difference(ours: list[Note], theirs: list[Note]) -> tuple[str, str]:
 
 def render_both(text: str, folder: str) -> tuple[list[Note], tuple[list[Note], int]] | str:
     """Both readers' notes of ``text`` (ours, then abc2midi's with its channel count), or why
-    one of them failed: ``ours fails`` or ``abc2midi fails``."""
+    one of them failed: ``ours fails`` or ``abc2midi fails`` (an error, no file, or no end
+    within 60 s)."""
     abc, ours, theirs = (str(Path(folder) / name) for name in ("t.abc", "o.mid", "a.mid"))
     Path(abc).write_text(text, encoding="utf-8")
     Path(theirs).unlink(missing_ok=True)
@@ -151,12 +152,15 @@ def render_both(text: str, folder: str) -> tuple[list[Note], tuple[list[Note], i
         to_midi(text, ours)
     except RenderError:
         return "ours fails"
-    result = subprocess.run(
-        ["abc2midi", abc, "-o", theirs, *ABC2MIDI_FLAGS],
-        capture_output=True,
-        timeout=60,
-        check=False,
-    )
+    try:
+        result = subprocess.run(
+            ["abc2midi", abc, "-o", theirs, *ABC2MIDI_FLAGS],
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:  # one tune that hangs abc2midi: that tune, not the run
+        return "abc2midi fails"
     if result.returncode or not Path(theirs).exists():
         return "abc2midi fails"
     return midi_notes(ours)[0], midi_notes(theirs)

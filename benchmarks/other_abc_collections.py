@@ -94,18 +94,27 @@ def kind_of(tune: AbcTune, text: str) -> str:
     return classify(tune, bar_report(tune).bad_bars)
 
 
-def abc2midi_bar_lines(path: Path) -> list[int]:
-    """The lines of a file at which abc2midi warns that a bar does not fit its meter."""
+#: abc2midi's limit on one whole collection file (seconds; a few on the largest here)
+ABC2MIDI_FILE_TIMEOUT_S = 600
+
+
+def abc2midi_bar_lines(path: Path, timeout: float = ABC2MIDI_FILE_TIMEOUT_S) -> list[int]:
+    """The lines of a file at which abc2midi warns that a bar does not fit its meter; a
+    `SystemExit` naming the file when abc2midi has not finished in ``timeout`` seconds."""
     with tempfile.TemporaryDirectory() as folder:  # abc2midi writes one .mid a tune there
-        out = subprocess.run(
-            ["abc2midi", str(path), "-NFER"],
-            cwd=folder,
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-            check=False,
-        ).stdout
+        try:
+            out = subprocess.run(
+                ["abc2midi", str(path), "-NFER"],
+                cwd=folder,
+                capture_output=True,
+                text=True,
+                encoding="utf-8",
+                errors="replace",
+                timeout=timeout,
+                check=False,
+            ).stdout
+        except subprocess.TimeoutExpired:
+            raise SystemExit(f"abc2midi did not finish on {path} in {timeout:g} s") from None
     return sorted(int(m.group(1)) for m in _ABC2MIDI_BAR.finditer(out))
 
 

@@ -472,3 +472,38 @@ def test_corpus_scaling_copies_are_distinct_tunes_or_exact_bodies():
         bodies = [tune.rstrip("\n").split("\n")[-1] for tune in scaled]
         assert len(set(bodies)) == (6 if distinct else 2), bodies
     assert bench.respell("=c^F=B,|=A", 2) == "=d^G=B,|=A"
+
+
+def _hanging_abc2midi(folder: Path) -> str:
+    """A PATH whose ``abc2midi`` sleeps 30 s: a tool that hangs."""
+    tool = folder / "abc2midi"
+    tool.write_text("#!/bin/sh\nsleep 30\n", encoding="utf-8")
+    tool.chmod(0o755)
+    return str(folder)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a POSIX shell script stands in for abc2midi")
+def test_abc2midi_that_hangs_fails_one_tune_or_names_the_file(tmp_path, monkeypatch):
+    """`midi_vs_abc2midi.render_both` puts a tune abc2midi does not finish down to abc2midi
+    (it stopped the whole comparison with a traceback); `other_abc_collections` names the
+    file it gave up on (it waited for ever)."""
+    import subprocess
+
+    compare = load_benchmark("midi_vs_abc2midi")
+    survey = load_benchmark("other_abc_collections")
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    monkeypatch.setenv("PATH", _hanging_abc2midi(tools) + ":" + "/usr/bin:/bin")
+    real_run = subprocess.run
+
+    def quick_run(*args, **kwargs):  # the 60 s limit, shortened for the test
+        kwargs["timeout"] = 0.5
+        return real_run(*args, **kwargs)
+
+    monkeypatch.setattr(compare.subprocess, "run", quick_run)
+    text = "X:1\nT:t\nM:2/4\nL:1/8\nK:G\nGABc|]\n"
+    assert compare.render_both(text, str(tmp_path)) == "abc2midi fails"
+    book = tmp_path / "book.abc"
+    book.write_text(text, encoding="utf-8")
+    with pytest.raises(SystemExit, match="abc2midi did not finish on .*book.abc in 0.5 s"):
+        survey.abc2midi_bar_lines(book, timeout=0.5)
