@@ -568,6 +568,22 @@ def run_program(program: str, *args: str) -> str:
     return said.stdout + said.stderr
 
 
+def run_benchmark(
+    name: str, *argv: str, cwd: Path, timeout: float = 300, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """``benchmarks/<name>`` run in a Python process of its own from ``cwd``, one torch thread,
+    the environment updated with ``env``; its output captured as text, never checked."""
+    return subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / name), *argv],
+        cwd=cwd,
+        env={**os.environ, "OMP_NUM_THREADS": "1", **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        encoding="utf-8",
+    )
+
+
 def refuse_unlinking(monkeypatch, name: str) -> None:
     """``os.unlink`` of any file called ``name`` fails, as one in a read-only folder would."""
     real = os.unlink

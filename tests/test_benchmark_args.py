@@ -4,16 +4,13 @@ of out-of-range flags (one line, exit status 2, before any slow work) rather tha
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from helpers import run_benchmark
 
 from modeling_irish.cli import abc_source, existing_file, positive_float, share
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.parametrize("text", ["0", "-1", "inf", "nan", "x"])
@@ -82,17 +79,7 @@ REFUSED = [
 @pytest.mark.slow  # one Python process (torch imported) a script
 @pytest.mark.parametrize("argv, message", REFUSED, ids=[argv[0] for argv, _ in REFUSED])
 def test_benchmark_scripts_refuse_bad_flags_in_one_line(argv, message, tmp_path):
-    script = ROOT / "benchmarks" / argv[0]
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    done = subprocess.run(
-        [sys.executable, str(script), *argv[1:]],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        encoding="utf-8",
-    )
+    done = run_benchmark(argv[0], *argv[1:], cwd=tmp_path)
     assert done.returncode == 2, done.stderr
     assert message in done.stderr and "Traceback" not in done.stderr
 
@@ -101,16 +88,14 @@ def test_benchmark_scripts_refuse_bad_flags_in_one_line(argv, message, tmp_path)
 def test_music21_round_trip_refuses_abc2midi_when_it_is_not_installed(tmp_path):
     """``--abc2midi`` without abc2midi counted every decoded tune as having "0 new abc2midi
     errors" (`abc2midi_errors` is None, read as no error): a skipped check shown as a pass."""
-    script = ROOT / "benchmarks" / "music21_round_trip.py"
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PATH": str(Path(sys.executable).parent)}
-    done = subprocess.run(
-        [sys.executable, str(script), "--abc2midi", "--corpus", "oneills1850"],
+    only_python = {"PATH": str(Path(sys.executable).parent)}
+    done = run_benchmark(
+        "music21_round_trip.py",
+        "--abc2midi",
+        "--corpus",
+        "oneills1850",
         cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        encoding="utf-8",
+        env=only_python,
     )
     assert done.returncode == 2, done.stderr
     assert "--abc2midi: abc2midi is not installed" in done.stderr
@@ -118,17 +103,9 @@ def test_music21_round_trip_refuses_abc2midi_when_it_is_not_installed(tmp_path):
 
 @pytest.mark.slow
 def test_fixed_budget_refuses_a_mistyped_corpus_variable(tmp_path):
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MODELING_IRISH_CORPUS": str(tmp_path / "x.abc")}
-    script = ROOT / "benchmarks" / "train_fixed_budget.py"
-    done = subprocess.run(
-        [sys.executable, str(script), "--minutes", "0.01", "--output_dir", str(tmp_path / "run")],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        encoding="utf-8",
-    )
+    argv = ["--minutes", "0.01", "--output_dir", str(tmp_path / "run")]
+    mistyped = {"MODELING_IRISH_CORPUS": str(tmp_path / "x.abc")}
+    done = run_benchmark("train_fixed_budget.py", *argv, cwd=tmp_path, env=mistyped)
     assert done.returncode == 1
     assert f"MODELING_IRISH_CORPUS={tmp_path / 'x.abc'}: no such file" in done.stderr
     assert not (tmp_path / "run").exists()  # refused before training started

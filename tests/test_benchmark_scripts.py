@@ -17,6 +17,7 @@ from helpers import (  # noqa: F401  (fixtures: generator, model_dir, one_torch_
     generation_generator,
     generation_model_dir,
     one_torch_thread,
+    run_benchmark,
     strict_loads,
     synthetic_tune,
     training_argv,
@@ -220,19 +221,10 @@ def test_training_throughput_splits_the_rows_of_a_batch_evenly_between_ranks():
 @pytest.mark.slow  # two spawned processes, each importing torch and transformers
 def test_training_throughput_runs_both_sides_as_two_process_ddp(tmp_path):
     """`--processes 2` times both implementations as two-process data parallel (gloo)."""
-    import os
-    import subprocess
 
-    script = BENCHMARKS / "bench_training_throughput.py"
     argv = ["--presets", "small", "--steps", "1", "--warmup", "0", "--batch_size", "4"]
-    done = subprocess.run(
-        [sys.executable, str(script), *argv, "--processes", "2"],
-        cwd=tmp_path,
-        env={**os.environ, "OMP_NUM_THREADS": "1"},
-        capture_output=True,
-        text=True,
-        timeout=600,
-        encoding="utf-8",
+    done = run_benchmark(
+        "bench_training_throughput.py", *argv, "--processes", "2", cwd=tmp_path, timeout=600
     )
     assert done.returncode == 0, done.stderr
     assert "2 processes (DDP, gloo) of 1 thread(s) each" in done.stdout
