@@ -488,7 +488,8 @@ def load_abc_corpus(
             by another spelling (``train.py`` reads absolute paths, the spelling its runs are
             resumed and its cache keyed by); a folder's files are named as the typed folder
             joined with their path in it. Not part of the cache key: a cache hit gives the
-            warnings and the report of the load that filled it, in that load's spelling.
+            warnings and the report of the load that filled it with the sources named as
+            this call's ``shown`` spells them (that load's names are kept with its warnings).
 
     Every tune is parsed once by ``tokenization.abc_parser.parse_abc``; tunes that fail (or have
     fewer than ``min_notes`` notes) are skipped and counted by reason. Columns: ``tune_id`` (the
@@ -555,11 +556,12 @@ def load_abc_corpus(
         params["split_method"] = split_method
     params["sources"] = [str(s) for s in sources]
     cached = None
+    names = {str(one): shown_source(one, shown) for one in sources}  # as messages name them
     if cache_dir is not None and piped_sources(sources):
         logger.info("ABC corpus not cached: %s is a pipe, read once", piped_sources(sources)[0])
     elif cache_dir is not None:
         cached = Path(cache_dir) / f"abc_corpus-{cache_fingerprint(sources, params)}"
-        loaded = cache_hit(cached, report)
+        loaded = cache_hit(cached, report, names)
         if loaded is not None:
             return loaded
     report = {} if report is None else report
@@ -578,7 +580,7 @@ def load_abc_corpus(
     if cached is not None:
         # written aside and renamed: two processes may fill one cache folder at once; a rename
         # that fails deletes the folder at once (one that will not go is named in a warning)
-        tmp = write_aside(dataset, cached, report, warnings)
+        tmp = write_aside(dataset, cached, report, warnings, names)
         try:
             publish_directory(tmp, cached, "abc_corpus_report.json")
         except BaseException:

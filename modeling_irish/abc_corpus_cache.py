@@ -13,6 +13,8 @@ import importlib
 import json
 import logging
 import os
+import re
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +43,8 @@ __all__ = [
 # the loader's logger: the cache's messages keep the name its users filter on
 logger = logging.getLogger("modeling_irish.abc_corpus")
 
-_LOADER_VERSION = "2"  # 2: duplicates must also sound alike (K:, L:)
+# 2: duplicates must also sound alike (K:, L:); 3: the warnings file names the sources
+_LOADER_VERSION = "3"
 
 
 class AbcCorpusDict(DatasetDict):
@@ -213,34 +216,50 @@ def load_cached(path: Path, report: dict | None) -> AbcCorpusDict | None:
     return dataset
 
 
-def cache_hit(cached: Path, report: dict | None) -> AbcCorpusDict | None:
+def cache_hit(
+    cached: Path, report: dict | None, names: Mapping[str, str] | None = None
+) -> AbcCorpusDict | None:
     """The corpus of the cache folder ``cached``, with the warnings of the load that wrote it
     logged again, or None when there is none (a damaged one is deleted, to be built again);
-    removes the folders of writers that died first."""
+    removes the folders of writers that died first. ``names`` (``{source as read: as this
+    call's messages name it}``) respells the sources in those warnings and in the report's
+    ``skipped_at``, which the load that wrote them named its own way (`_respeller`)."""
     remove_dead_writers(cached.parent, f"{cached.name}.tmp-")
     if (cached / "abc_corpus_report.json").is_file():
         loaded = load_cached(cached, report)
         if loaded is not None:
             _mark_used(cached)  # the last use that prune_corpus_cache reads
-            _replay_warnings(cached)  # a cache hit says what the first load said
+            warnings, then = _read_warnings(cached)
+            respell = _respeller(then, names or {})
+            _respell_report(loaded.report, respell)
+            for record in warnings:  # a cache hit says what the first load said
+                logging.getLogger(record["logger"]).log(
+                    record["level"], "%s", respell(record["message"])
+                )
             return loaded
         remove_directory(cached)  # damaged: built again below
     return None
 
 
 def write_aside(
-    dataset: AbcCorpusDict, cached: Path, report: dict, warnings: list[dict[str, Any]]
+    dataset: AbcCorpusDict,
+    cached: Path,
+    report: dict,
+    warnings: list[dict[str, Any]],
+    names: Mapping[str, str] | None = None,
 ) -> Path:
-    """Save ``dataset``, its ``report`` and the ``warnings`` of its load into
+    """Save ``dataset``, its ``report`` and the ``warnings`` of its load, with ``names``
+    (``{source as read: as those messages name it}``, for a hit to respell them), into
     ``<cached>.tmp-<pid>.<start>@<host>`` (`own_writer_name`), the folder the caller then
     renames to ``cached``
     (`publish_directory`); returns that folder. A save that fails (a full disk, Ctrl-C) deletes
     it before the error is raised; what of it cannot be is named in a warning and left."""
     tmp = cached.with_name(own_writer_name(f"{cached.name}.tmp-"))
+    kept = {"format": _WARNINGS_FORMAT, "names": dict(names or {}), "warnings": warnings}
     try:
         dataset.save_to_disk(str(tmp))  # an empty split as one shard too: it loads back
         (tmp / "abc_corpus_report.json").write_text(json.dumps(report, indent=1), encoding="utf-8")
-        (tmp / _WARNINGS_FILE).write_text(json.dumps(warnings, indent=1), encoding="utf-8")
+        (tmp / _WARNINGS_FILE).write_text(json.dumps(kept, indent=1), encoding="utf-8")
     except BaseException:
         discard_folder(tmp)
         raise
@@ -258,14 +277,60 @@ def _mark_used(path: Path) -> None:
 
 #: The warnings of the load that filled a cache folder, given again on each cache hit.
 _WARNINGS_FILE = "abc_corpus_warnings.json"
+#: Its format: 2, ``{"format", "names", "warnings"}`` (`write_aside`); 1, a bare list of the
+#: warnings, given again as written (a cache of older code: its key is another, never hit).
+_WARNINGS_FORMAT = 2
 
 
-def _replay_warnings(path: Path) -> None:
-    """Log again the warnings of the load that filled the cache folder ``path`` (skipped tunes,
-    tunes without ``X:``, an empty split...): a cache hit warns as the first load did."""
+def _read_warnings(path: Path) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """The warnings of the load that filled the cache folder ``path`` (skipped tunes, tunes
+    without ``X:``, an empty split...), and how they name the sources (empty: as written)."""
     try:
-        records = json.loads((path / _WARNINGS_FILE).read_text(encoding="utf-8"))
+        kept = json.loads((path / _WARNINGS_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):  # no such file: a cache written before warnings were kept
-        return
-    for record in records:
-        logging.getLogger(record["logger"]).log(record["level"], "%s", record["message"])
+        return [], {}
+    if isinstance(kept, list):  # format 1
+        return kept, {}
+    return kept["warnings"], kept["names"]
+
+
+def _respeller(then: Mapping[str, str], now: Mapping[str, str]) -> Callable[[str], str]:
+    """A function that names the sources in a message as ``now`` names them where ``then``
+    did (both ``{source as read: name}``; a source ``now`` lacks keeps its name): a cached
+    load's warnings, spelled as the call that filled the cache typed its paths, in this call's
+    spelling (`train.py` reads ``data/x.abc`` typed in one folder and ``../p/data/x.abc`` in
+    another as one absolute path, one cache entry).
+
+    A name is replaced where it stands as a whole path, as messages write one: after the start,
+    a space or ``([{'",;``, and before the end, a space, ``:,;)]}'"`` or a path separator (a
+    folder's file is named as the folder joined with its path in it). Longer names first, so
+    a folder's name does not cut into a file's under it.
+
+    >>> respell = _respeller({"/w/a.abc": "a.abc", "/w/d": "d"}, {"/w/a.abc": "../w/a.abc"})
+    >>> respell("a.abc: 2 tunes share X:; no ABC tunes found in d/e.abc (empty file)")
+    '../w/a.abc: 2 tunes share X:; no ABC tunes found in d/e.abc (empty file)'
+    >>> respell("data.abc line 3, a.abc.bak, a.abc line 4")
+    'data.abc line 3, a.abc.bak, ../w/a.abc line 4'
+    """
+    changed: dict[str, str] = {}
+    for source, old in then.items():
+        new = now.get(source, old)
+        if old.rstrip(_SEPARATORS) and old != new:  # (not the root folder, "/")
+            changed.setdefault(old.rstrip(_SEPARATORS), new.rstrip(_SEPARATORS) or new)
+    if not changed:
+        return str
+    names = "|".join(re.escape(old) for old in sorted(changed, key=len, reverse=True))
+    seps = re.escape(_SEPARATORS)
+    pattern = re.compile(rf"(?<![^\s(\[{{'\",;])({names})(?=$|[\s:,;)\]}}'\"{seps}])")
+    return functools.partial(pattern.sub, lambda found: changed[found[1]])
+
+
+#: The characters that separate a folder's name from its files' in a path.
+_SEPARATORS = os.sep + (os.altsep or "")
+
+
+def _respell_report(report: dict[str, Any], respell: Callable[[str], str]) -> None:
+    """Name the sources in ``report``'s ``skipped_at`` places by ``respell``, in place."""
+    places = report.get("skipped_at", {})
+    for reason in places:
+        places[reason] = [respell(place) for place in places[reason]]

@@ -204,6 +204,28 @@ def test_a_corpus_cache_hit_warns_as_the_first_load_did(tmp_path, caplog):
 
 
 @needs_parser
+def test_a_corpus_cache_hit_names_the_sources_as_this_call_shows_them(tmp_path, caplog):
+    # the hit gave the warnings and skipped places as the call that filled the cache spelled
+    # them, though ``shown`` is not in the key (train.py: the same file typed from two folders)
+    book = write(tmp_path / "book.abc", [tune(1, "A"), tune(2, "Bad", key="H"), tune(1, "B")])
+    kwargs = {"split_ratios": (1, 0, 0), "cache_dir": tmp_path / "c"}
+
+    def load(typed: str) -> tuple[str, dict]:
+        caplog.clear()
+        report: dict = {}
+        with caplog.at_level("WARNING", logger="modeling_irish"):
+            load_abc_corpus(str(book), shown={str(book): typed}, report=report, **kwargs)
+        return caplog.text, report
+
+    load("first/book.abc")
+    said, report = load("../second/book.abc")
+    assert len(list((tmp_path / "c").iterdir())) == 1  # a hit
+    assert "first/" not in said and "../second/book.abc: 2 tunes share their X: number" in said
+    (places,) = report["skipped_at"].values()
+    assert places[0].startswith("../second/book.abc line ")
+
+
+@needs_parser
 def test_a_first_load_warns_through_the_last_resort_when_logging_is_not_set_up(tmp_path, capsys):
     """In plain Python (no handler configured) the warnings print through `logging.lastResort`:
     the recorder that keeps them for the cache stopped that on the first load, which printed

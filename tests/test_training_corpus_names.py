@@ -107,3 +107,28 @@ def test_the_cache_is_one_whatever_the_spelling_of_the_corpus(linked, monkeypatc
         _prepare(["lnk/mixed.abc"], cache)
     assert len(list(cache.glob("abc_corpus-*"))) == 1
     assert "share their X: number" in caplog.text  # the cache hit says what the load said
+
+
+@pytest.mark.parametrize("num_proc", [0, 2])
+def test_a_cache_hit_names_the_paths_as_this_run_typed_them(linked, monkeypatch, caplog, num_proc):
+    # the hit gave the warnings and skipped places of the run that filled the cache, spelled
+    # as that run typed them (``../lnk/mixed.abc`` from work/, where this run typed lnk/...)
+    cache = linked / "cache"
+    _prepare(["../lnk/mixed.abc", "../lnk"], cache, num_proc)
+    monkeypatch.chdir(linked)
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        report = _prepare(["lnk/mixed.abc", "lnk"], cache, num_proc)
+    assert len(list(cache.glob("abc_corpus-*"))) == 1  # a hit
+    said = caplog.text
+    assert "../lnk" not in said and str(linked) not in said, said
+    for warning in (
+        "lnk/mixed.abc: 2 tunes share their X: number",
+        f"{os.path.join('lnk', 'sub', 'other.abc')}: 2 tunes share their X: number",
+        "no ABC tunes found in lnk/empty.abc (empty file)",
+        "lnk: 1 hidden *.abc file passed over",
+    ):
+        assert warning in said
+    (places,) = report["corpus"]["skipped_at"].values()
+    assert places[0] == "lnk/mixed.abc line 22: X:3 bad: line 26, column 3: cannot read key 'Q#'"
+    assert places[-1].startswith(os.path.join("lnk", "sub", "other.abc") + " line 22: ")
