@@ -39,28 +39,29 @@ DEFAULT_MIN_BARS = 4
 
 def meter_arg(text: str) -> str:
     """``--meter``: ``N/D`` with positive whole numbers, ``D`` a power of two up to 64 (the
-    check `TuneGenerator.generate` makes too, `check_meter`), or ``C`` / ``C|``, kept as given:
-    the tune's ``M:`` writes the symbol asked for, read as 4/4, 2/2. Spaces are dropped as the
-    reader drops them in ``M:``: ``C |`` is written ``C|``, ``6 / 8`` is ``6/8``. Whether the
-    model's tokenizer can fill such a bar is checked when sampling starts; whether it has seen
-    the meter too (a warning names what it never saw).
+    check `TuneGenerator.generate` makes too, `check_meter`), an additive ``2+3/8`` or
+    ``(2+3+2)/8``, or ``C`` / ``C|``, kept as given: the tune's ``M:`` writes the spelling asked
+    for, read as 5/8, 7/8, 4/4, 2/2 (`meter_as_asked`). Spaces are dropped as the reader drops
+    them in ``M:``: ``C |`` is written ``C|``, ``6 / 8`` is ``6/8``. Whether the model's
+    tokenizer can fill such a bar is checked when sampling starts; whether it has seen the meter
+    too (a warning names what it never saw).
 
     >>> meter_arg("6/8"), meter_arg(" 3/2 "), meter_arg("C|"), meter_arg("C |"), meter_arg("6 / 8")
     ('6/8', '3/2', 'C|', 'C|', '6/8')
+    >>> meter_arg("2+3/8"), meter_arg("(2 + 3 + 2)/8")
+    ('2+3/8', '(2+3+2)/8')
     >>> meter_arg("0/8")
     Traceback (most recent call last):
     ...
     argparse.ArgumentTypeError: '0/8' is not a meter: ...
     """
-    from tokenization.abc_tune import meter_as_written  # as the API writes it (`meter_symbol`)
-
-    from .value_checks import check_meter  # light, but it reads ABC: only for a --meter given
+    from .value_checks import check_meter, meter_as_asked  # light, but it reads ABC
 
     try:
         meter = check_meter(text)
     except ValueError as err:
         raise argparse.ArgumentTypeError(str(err)) from None
-    return meter_as_written(text, meter) or meter
+    return meter_as_asked(text, meter) or meter
 
 
 def seed_arg(text: str) -> int:
@@ -145,7 +146,8 @@ def _sampling_args(parser: argparse.ArgumentParser, command: str) -> None:
         "--meter",
         type=meter_arg,
         default=None,
-        help="meter N/D, D a power of two, e.g. 6/8, or C / C| (default: "
+        help="meter N/D, D a power of two, e.g. 6/8, additive 2+3/8 (written so, sampled as 5/8), "
+        "or C / C| (default: "
         + ("the prompt's, else " if prompted else "")
         + "the rhythm's usual one; a rhythm of no usual meter, e.g. air, needs it)",
     )

@@ -17,7 +17,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Optional
 
-from tokenization.abc_tune import WRITTEN_METER_SYMBOLS
+from tokenization.abc_tune import WRITTEN_METER_SYMBOLS, meter_as_written
 
 __all__ = [
     "MAX_DENOMINATOR",
@@ -26,6 +26,7 @@ __all__ = [
     "check_seed",
     "check_unit_length",
     "link_problem",
+    "meter_as_asked",
 ]
 
 #: Largest denominator of a meter or unit length: note values down to a 64th, which the
@@ -33,6 +34,9 @@ __all__ = [
 MAX_DENOMINATOR = 64
 _POWERS = "1, 2, 4, 8, 16, 32, 64"
 _FRACTION = re.compile(r"\s*(\d+)\s*/\s*(\d+)\s*")
+#: an ``M:`` meter without its spaces, as `tokenization.abc_header.parse_meter` reads it: ``N/D``
+#: or an additive one, ``2+3/8`` or ``(2+3+2)/8`` (ABC 2.1 §3.1.6: the grouping of the beats)
+_METER = re.compile(r"\(?(\d+(?:\+\d+)*)\)?/(\d+)")
 
 
 def _note_value(denominator: int) -> bool:
@@ -40,35 +44,64 @@ def _note_value(denominator: int) -> bool:
     return 0 < denominator <= MAX_DENOMINATOR and denominator & (denominator - 1) == 0
 
 
+def _meter_parts(compact: str) -> tuple[int, int]:
+    """The numerator (an additive one summed) and denominator of a meter written without spaces,
+    ``(0, 0)`` when `_METER` cannot read it."""
+    m = _METER.fullmatch(compact)
+    if m is None:
+        return 0, 0
+    return sum(int(part) for part in m[1].split("+")), int(m[2])
+
+
 def check_meter(meter: str) -> str:
     """``meter`` written ``N/D`` (``N`` a positive whole number, ``D`` a power of two up to 64),
-    or ``C`` / ``C|`` (4/4, 2/2, as in an ``M:`` field), normalised; a `ValueError` saying
-    what is accepted otherwise. ABC readers refuse other denominators (abc2midi: "3 b is not a
-    power of 2"), and a bar of 0 beats never fills.
+    additive (``2+3/8``, ``(2+3+2)/8``: read as the sum, 5/8, 7/8), or ``C`` / ``C|`` (4/4, 2/2,
+    as in an ``M:`` field), normalised to ``N/D``; a `ValueError` saying what is accepted
+    otherwise. ABC readers refuse other denominators (abc2midi: "3 b is not a power of 2"), and
+    a bar of 0 beats never fills.
 
     Whether a model can fill a bar of that length is a question for its tokenizer
     (`TuneGenerator.tables`).
 
     Spaces are dropped as the reader drops them in ``M:`` (`tokenization.abc_header.parse_meter`):
-    ``C |`` is cut time, ``6 / 8`` is 6/8.
+    ``C |`` is cut time, ``6 / 8`` is 6/8, ``2 + 3/8`` is 5/8.
 
     >>> check_meter("6/8"), check_meter(" 3 / 2 "), check_meter("C"), check_meter("C |")
     ('6/8', '3/2', '4/4', '2/2')
+    >>> check_meter("2+3/8"), check_meter("(2+3+2)/8"), check_meter("3 + 2 + 3/8")
+    ('5/8', '7/8', '8/8')
     >>> check_meter("3/3")
     Traceback (most recent call last):
     ...
-    ValueError: '3/3' is not a meter: give N/D with N a positive whole number and D one of 1, ...
+    ValueError: '3/3' is not a meter: give N/D with N a positive whole number (or a sum, ...
     """
     compact = meter.replace(" ", "") if isinstance(meter, str) else ""  # as `parse_meter` reads
     compact = WRITTEN_METER_SYMBOLS.get(compact, compact)  # common and cut time: 4/4, 2/2
-    m = _FRACTION.fullmatch(compact)
-    numerator, denominator = (int(m[1]), int(m[2])) if m else (0, 0)
+    numerator, denominator = _meter_parts(compact)
     if numerator < 1 or not _note_value(denominator):
         raise ValueError(
-            f"{meter!r} is not a meter: give N/D with N a positive whole number and D one of "
-            f"{_POWERS} (e.g. 4/4, 6/8, 3/2)"
+            f"{meter!r} is not a meter: give N/D with N a positive whole number (or a sum, "
+            f"2+3/8) and D one of {_POWERS} (e.g. 4/4, 6/8, 3/2)"
         )
     return f"{numerator}/{denominator}"
+
+
+def meter_as_asked(asked: str, meter: str | None) -> str | None:
+    """The ``M:`` value to write for ``meter`` (``N/D``, as `check_meter` read ``asked``):
+    ``asked`` without its spaces when it is an additive meter that sums to ``meter`` (``2+3/8``
+    stays ``2+3/8``, not 5/8: it says how the beats are grouped, ABC 2.1 §3.1.6), else as the
+    reader writes a tune back (`tokenization.abc_tune.meter_as_written`: ``C|`` for 2/2).
+
+    >>> meter_as_asked(" 2 + 3/8", "5/8"), meter_as_asked("(3+2+3)/8", "8/8")
+    ('2+3/8', '(3+2+3)/8')
+    >>> meter_as_asked("C|", "2/2"), meter_as_asked("5/8", "5/8"), meter_as_asked("2+3/8", "6/8")
+    ('C|', '5/8', '6/8')
+    """
+    compact = asked.replace(" ", "")
+    numerator, denominator = _meter_parts(compact)
+    if "+" in compact and meter == f"{numerator}/{denominator}":
+        return compact
+    return meter_as_written(compact, meter)
 
 
 def check_unit_length(unit_length: str | Fraction) -> Fraction:

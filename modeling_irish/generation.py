@@ -94,8 +94,9 @@ class GeneratedTune:
         truncated: the sample hit the hard row limit before ``<end>``.
         key: the key written; meter, rhythm as conditioned (``meter`` is ``N/D``: ``2/2`` for a
             tune asked for in ``C|``).
-        written_meter: the ``M:`` value `abc` writes: ``meter``, or the ``C`` / ``C|`` it was
-            asked for with (``meter="C|"``, a prompt's ``M:C|``). Pass it to `write_abc`
+        written_meter: the ``M:`` value `abc` writes: ``meter``, or the ``C`` / ``C|`` or
+            additive spelling it was asked for with (``meter="C|"``, a prompt's ``M:C|``,
+            ``meter="2+3/8"`` for a ``meter`` of 5/8). Pass it to `write_abc`
             (``meter=tune.written_meter``) to write the tune again as `abc` does.
         normalised_tokens: the tokens on the white keys, as sampled (the corpus's frame).
         engraved_abc: `abc` with each length that no single note shows (``c9/4``: the

@@ -22,6 +22,7 @@ from irish_tune.value_checks import (  # noqa: F401 - re-exported: the library c
     check_meter,
     check_seed,
     check_unit_length,
+    meter_as_asked,
 )
 from tokenization.abc_header import parse_meter
 from tokenization.abc_parser import Token
@@ -52,6 +53,7 @@ __all__ = [
     "check_sampling",
     "check_seed",
     "check_unit_length",
+    "meter_as_asked",
     "prompt_tokens",
     "same_meter",
     "check_number",

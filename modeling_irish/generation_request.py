@@ -16,7 +16,6 @@ from fractions import Fraction
 from typing import Any
 
 from tokenization.abc_parser import AbcTune, Token
-from tokenization.abc_tune import meter_as_written
 from tokenization.abc_tunebook import transpose_directive_warning
 from tokenization.abc_writer import OWN_FIELDS, typed_token
 from tokenization.keys import (  # check_key: re-exported, where generate's key was checked
@@ -40,6 +39,7 @@ from .generation_args import (
     check_number,
     check_one_meter,
     check_unit_length,
+    meter_as_asked,
     prompt_tokens,
     same_meter,
 )
@@ -85,8 +85,8 @@ class TuneRequest:
     #: the prompt as typed (None without one), its tokens aligned with `prompt_tokens`: the
     #: errors about the prompt name its notes as the user wrote them
     written_prompt: AbcTune | None = None
-    #: the ``M:`` value written, ``meter`` or the symbol it was asked for with (``C``, ``C|``,
-    #: as `--meter` or the prompt's ``M:`` gave it): conditioning reads ``meter`` alone
+    #: the ``M:`` value written, ``meter`` or the spelling it was asked for with (``C``, ``C|``,
+    #: ``2+3/8``, as `--meter` or the prompt's ``M:`` gave it): conditioning reads ``meter`` alone
     written_meter: str = ""
 
     def __post_init__(self) -> None:
@@ -118,19 +118,21 @@ def _is_unit(unit: Fraction) -> bool:
 
 
 def meter_symbol(asked: str | None, meter: str) -> str:
-    """The ``M:`` value to write for ``meter`` (``N/D``): ``asked`` as the reader writes a tune
-    back (`meter_as_written`: without its spaces when it is a symbol of `WRITTEN_METER_SYMBOLS`
-    for that meter, so a tune asked for in ``C|`` is written ``M:C|``, not ``M:2/2``), else
-    ``meter``.
+    """The ``M:`` value to write for ``meter`` (``N/D``): ``asked`` without its spaces when it is
+    an additive meter that sums to ``meter`` or a symbol of `WRITTEN_METER_SYMBOLS` for it
+    (`meter_as_asked`: a tune asked for in ``C|`` is written ``M:C|``, not ``M:2/2``; one in
+    ``2+3/8``, ``M:2+3/8``, not ``M:5/8``), else ``meter``.
 
     >>> meter_symbol("C|", "2/2"), meter_symbol(" C ", "4/4"), meter_symbol("4/4", "4/4")
     ('C|', 'C', '4/4')
     >>> meter_symbol(None, "6/8"), meter_symbol("C", "2/2"), meter_symbol("C |", "2/2")
     ('6/8', '2/2', 'C|')
+    >>> meter_symbol("2 + 3/8", "5/8"), meter_symbol("(3+2+3)/8", "8/8")
+    ('2+3/8', '(3+2+3)/8')
     """
     if not isinstance(asked, str):
         return meter
-    return meter_as_written(asked.strip(), meter) or meter
+    return meter_as_asked(asked, meter) or meter
 
 
 def _rhythm_of(meter: str | None) -> str:

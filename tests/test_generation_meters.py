@@ -186,7 +186,9 @@ def test_a_unit_length_of_one_over_a_power_of_two_is_written(generator, unit_len
     assert tune.valid and reread_ours(tune, generator.tokenizer) and reread_music21(tune)
 
 
-@pytest.mark.parametrize("meter", ["0/4", "3/3", "4/0", "-3/4", "Cx", "2+3/8", "6/128"])
+@pytest.mark.parametrize(
+    "meter", ["0/4", "3/3", "4/0", "-3/4", "Cx", "2+3/7", "0+0/8", "2+/8", "6/128"]
+)
 def test_a_meter_other_than_n_over_a_power_of_two_is_refused(generator, meter, capsys):
     from modeling_irish.cli import main
 
@@ -196,6 +198,49 @@ def test_a_meter_other_than_n_over_a_power_of_two_is_refused(generator, meter, c
     with pytest.raises(SystemExit):  # the command line makes the same check
         main(["generate", "--model", "unused", f"--meter={meter}"])
     assert str(err.value) in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "meter, read, written, eighths",
+    [
+        ("2+3/8", "5/8", "2+3/8", 5),
+        ("(2 + 3)/8", "5/8", "(2+3)/8", 5),
+        ("2+3+2/8", "7/8", "2+3+2/8", 7),
+    ],
+)
+def test_an_additive_meter_is_sampled_in_its_sum_and_written_as_asked(
+    generator, model_dir, meter, read, written, eighths, capsys
+):
+    """The reader reads ``M:2+3/8`` as 5/8 (ABC 2.1 §3.1.6: the beats grouped 2+3), but
+    ``meter="2+3/8"`` and ``--meter 2+3/8`` were refused: both sample bars of the sum and write
+    the ``M:`` as asked, without its spaces, as ``C|`` is kept."""
+    from modeling_irish.cli import main
+    from tokenization.abc_parser import parse_abc
+    from tokenization.bar_check import bar_report, bars_of
+
+    (tune,) = generator.generate(1, meter=meter, seed=0, num_bars=4)
+    assert (tune.meter, tune.written_meter) == (read, written)
+    assert f"\nM:{written}\n" in tune.abc and tune.valid, tune.errors
+    read_back = parse_abc(tune.abc)
+    assert read_back.meter == read and bar_report(read_back).ok, tune.abc
+    bars = bars_of(read_back)
+    assert len(bars) >= 3 and all(b.length == eighths for b in bars[1:-1]), tune.abc
+    assert all(b.length <= eighths for b in bars), tune.abc
+    (same,) = generator.generate(1, meter=read, seed=0, num_bars=4)  # conditioned alike
+    assert (tune.rows == same.rows).all()
+    args = ["generate", "--model", model_dir, "--meter", meter, "--num-tunes", "1", "--seed", "0"]
+    assert main([*args, "--num-bars", "4"]) == 0
+    assert f"\nM:{written}\n" in capsys.readouterr().out
+
+
+def test_a_prompt_in_an_additive_meter_keeps_its_m_field():
+    from modeling_irish.generation_request import resolve_request
+
+    prompt = "X:1\nM:3+2+3/8\nL:1/8\nK:D\nABc de fgA|"
+    request = resolve_request(None, None, None, None, None, prompt)
+    assert (request.meter, request.written_meter) == ("8/8", "3+2+3/8")
+    request = resolve_request(None, "8/8", None, None, None, prompt)
+    assert (request.meter, request.written_meter) == ("8/8", "8/8")
 
 
 @pytest.mark.parametrize("meter, read", [("C", "4/4"), ("C|", "2/2")])
