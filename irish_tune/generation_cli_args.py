@@ -193,7 +193,8 @@ def _sampling_args(parser: argparse.ArgumentParser, command: str) -> None:
         default=None,
         help="fewest written bars before the model may end a tune by itself, counted as "
         f"--num-bars counts them, at most --num-bars (default {DEFAULT_MIN_BARS}, or "
-        "--num-bars if fewer); --min-bars equal to --num-bars gives that many bars, or a bar "
+        "--num-bars if fewer; 0: no minimum, a tune ends after its first bar at the soonest); "
+        "--min-bars equal to --num-bars gives that many bars, or a bar "
         "or two more where closing needs them (the end of a repeat, a second ending); a "
         "--max-rows too small for them still closes a tune sooner",
     )

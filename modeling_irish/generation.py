@@ -273,7 +273,8 @@ class TuneGenerator:
                 ``num_bars`` and ``max_rows`` may not both be ``None``.
             min_bars: fewest bars before the model may end a tune by itself, counted as
                 ``num_bars`` counts them, at most ``num_bars`` (a `ValueError` naming both
-                otherwise); default `DEFAULT_MIN_BARS` (4), or ``num_bars`` if fewer.
+                otherwise); default `DEFAULT_MIN_BARS` (4), or ``num_bars`` if fewer; 0 puts no
+                minimum (as 1: a tune ends on a bar line, after its first bar at the soonest).
             temperature, top_k, top_p: sampling filters (temperature 0 picks the likeliest
                 allowed token, any finite one is taken: a huge one draws the allowed tokens
                 near uniformly; top_k 0 and top_p 1 are off).
