@@ -278,8 +278,9 @@ EXIT_STATUSES: dict[str, dict[int, str]] = {
         1: "a tune cannot be read, or is of another mode than --key, or has a note the move "
         "takes out of MIDI 0-127, or a file of several holds no tune: named on stderr and left "
         "out, the others written, a last line counting them",
-        2: "an argument is refused (a --key that is no key name), no file of that name, no "
-        "tune in the input, or the output cannot be written: nothing is written",
+        2: "an argument is refused (a --key that is no key name), no file of that name, a "
+        "folder without *.abc files, no tune in the input, or the output cannot be written: "
+        "nothing is written",
     },
     "evaluate-lm": {
         0: "the figures printed",
@@ -306,7 +307,8 @@ EXIT_STATUSES: dict[str, dict[int, str]] = {
     },
     "evaluate-generation": {
         0: "the figures printed",
-        2: "an argument, model or request is refused, or --train has no readable tune",
+        2: "an argument, model or request is refused, or --train has no readable tune or is "
+        "a folder without *.abc files",
     },
     "index": {
         0: "the index saved",

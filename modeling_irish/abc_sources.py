@@ -29,6 +29,7 @@ from tokenization.abc_tunebook import (
 from tokenization.capped_warnings import CappedWarnings, counted, masked
 from tokenization.file_bytes import (
     NOT_TEXT,
+    FolderFiles,
     abc_files,
     dump_text_reason,
     passed_over_count,
@@ -199,7 +200,9 @@ def _abc_files(folder: Path, recursive: bool = True) -> list[Path]:
     return abc_files(folder, recursive).files
 
 
-def _folder_tunes(folder: Path, said: CappedWarnings, typed: str = "") -> Iterator[RawTune]:
+def _folder_tunes(
+    folder: Path, said: CappedWarnings, typed: str = "", listed: FolderFiles | None = None
+) -> Iterator[RawTune]:
     """The tunes of every ``*.abc`` file of a folder; a file that holds none is named in a
     warning, with why (the other files' tunes would hide it), as ``said`` caps them, and so
     are hidden files passed over (`abc_files`: ``.ipynb_checkpoints/``, ``.#tune.abc``) and
@@ -209,9 +212,10 @@ def _folder_tunes(folder: Path, said: CappedWarnings, typed: str = "") -> Iterat
     one folder other ids, hence other ``"hash"`` splits, from another working folder.
     ``typed``: the folder as the user typed it, when read by another spelling (absolute): its
     files are named in messages as ``typed`` joined with their path in the folder
-    (`RawTune.file`), the way they were given; ``source`` stays the path read."""
+    (`RawTune.file`), the way they were given; ``source`` stays the path read. ``listed``: the
+    folder's `abc_files`, when the caller walked it already (not walked again)."""
     name = Path(os.path.abspath(folder)).name  # lexically: a symlinked folder keeps its name
-    walked = abc_files(folder)
+    walked = abc_files(folder) if listed is None else listed
     # Jupyter's checkpoints, an editor's backups (copies, not more tunes); links to nothing...
     warn_passed_over(said, folder, walked, typed)
     for path in walked.files:
@@ -370,9 +374,13 @@ def _rows(n: int, verb: str, verb_plural: str) -> str:
 
 
 def _one_source(
-    source: str | os.PathLike | None, said: CappedWarnings, shown: ShownAs | None = None
+    source: str | os.PathLike | None,
+    said: CappedWarnings,
+    shown: ShownAs | None = None,
+    walked: Mapping[str, FolderFiles] | None = None,
 ) -> Iterator[RawTune]:
-    """The tunes of one source; its files named in messages as ``shown`` spells it."""
+    """The tunes of one source; its files named in messages as ``shown`` spells it; a folder's
+    files as ``walked`` (by the source as given) lists them, when it does."""
     typed = _typed(source, shown)
     if source is None or source == "music21":
         for name in MUSIC21_COLLECTIONS:
@@ -380,7 +388,7 @@ def _one_source(
         return
     path = Path(source)
     if path.is_dir():
-        yield from _folder_tunes(path, said, typed)
+        yield from _folder_tunes(path, said, typed, (walked or {}).get(str(source)))
     elif path.exists():  # a file, or a pipe (``<(cat a.abc)``, /dev/stdin): read once
         if dump_format(path):
             yield from _session_tunes(path, typed)
@@ -534,6 +542,7 @@ def iter_raw_tunes(
     unreadable: bool = False,
     said: CappedWarnings | None = None,
     shown: ShownAs | None = None,
+    walked: Mapping[str, FolderFiles] | None = None,
 ) -> Iterator[RawTune]:
     """Every tune of the sources (as `iter_abc_tunes` takes them) with where it came from: its
     text, file, line and id prefix (`RawTune`), so that errors can name the file line. One of
@@ -551,6 +560,10 @@ def iter_raw_tunes(
     another spelling (`training.data.prepare_corpus` reads absolute paths, its cache key): a
     folder's files as the typed folder joined with their path in it (`RawTune.file`).
 
+    ``walked``: the `abc_files` of folders among the sources (by the source as given), that
+    the caller walked already (`modeling_irish.cli.tune_texts`, to refuse one without
+    ``*.abc`` files): their files are read from it, the folder not walked again.
+
     >>> next(iter_raw_tunes("oneills1850")).prefix
     'oneills1850'
     """
@@ -558,7 +571,7 @@ def iter_raw_tunes(
     capped = source_warnings() if said is None else said
     for one in sources:
         found = False
-        for raw in _one_source(one, capped, shown):
+        for raw in _one_source(one, capped, shown, walked):
             found = True
             if unreadable or not raw.unreadable:
                 yield prefixes.claim(raw)

@@ -10,7 +10,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from irish_tune.arg_types import (  # noqa: F401 - re-exported: the commands, training, benchmarks
     MAX_WEIGHT,
@@ -29,6 +29,9 @@ from irish_tune.arg_types import (  # noqa: F401 - re-exported: the commands, tr
 )
 from irish_tune.json_output import print_json
 from irish_tune.parser import build_parser, parse_args  # noqa: F401 - re-exported (tests)
+
+if TYPE_CHECKING:
+    from tokenization.file_bytes import FolderFiles
 
 __all__ = [
     "MAX_WEIGHT",
@@ -96,6 +99,10 @@ def tune_texts(names: list[str], without: list[tuple[str, str]] | None = None) -
     warnings, and those of a folder's files without tunes, are capped for all the sources at
     once, with the other warnings of reading them (`source_warnings`: of each kind, the first
     few, then a count by reason).
+
+    A folder that holds no ``*.abc`` file is refused as ``check`` refuses it, before any tune
+    is read (`_walked_folders`: a usage error, exit status 2): a mistyped path, not a source
+    without tunes. Each folder is walked once: its files are read from that walk.
     """
     from modeling_irish.abc_sources import (
         iter_raw_tunes,
@@ -106,6 +113,7 @@ def tune_texts(names: list[str], without: list[tuple[str, str]] | None = None) -
         warn_no_tunes,
     )
 
+    walked = _walked_folders(names)
     with source_warnings() as said:
         for name in names:
             found = False
@@ -113,7 +121,8 @@ def tune_texts(names: list[str], without: list[tuple[str, str]] | None = None) -
                 text = read_input("-")
                 tunes, where = text_tunes(text, "stdin", said=said), "stdin"
             else:
-                tunes, where = iter_raw_tunes(name, unreadable=True, said=said), name
+                tunes = iter_raw_tunes(name, unreadable=True, said=said, walked=walked)
+                where = name
             for raw in tunes:
                 found = True
                 yield raw
@@ -124,6 +133,23 @@ def tune_texts(names: list[str], without: list[tuple[str, str]] | None = None) -
                 warn_no_tunes(said, where, why)
             if without is not None:
                 without.append((where, why))
+
+
+def _walked_folders(names: Sequence[str]) -> dict[str, FolderFiles]:
+    """The `abc_files` of each folder among ``names``, by its name as given;
+    a folder that holds none is refused in the one wording of ``check`` (`no_abc_files_error`:
+    a `FileNotFoundError`, a usage error, exit status 2; no ``--json`` output), what it has
+    passed over counted."""
+    from tokenization.file_bytes import abc_files, no_abc_files_error
+
+    walked: dict[str, FolderFiles] = {}
+    for name in names:
+        if name != "-" and os.path.isdir(name):
+            found = abc_files(name)
+            if not found.files:
+                raise no_abc_files_error(name, found)
+            walked[name] = found
+    return walked
 
 
 def refuse_usage_problem(problem: str | None) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import logging
 import math
-import os
 import sys
 from collections import Counter
 from collections.abc import Iterable, Sequence, Sized
@@ -346,25 +345,12 @@ def _nothing_to_score(args: argparse.Namespace, message: str, skipped: int) -> i
     return 1
 
 
-def _refuse_empty_folders(files: Sequence[str]) -> None:
-    """Refuse a folder of ``files`` that holds no ``*.abc`` file as ``check`` does: a usage
-    error (exit status 2, no ``--json`` object), as for a file that does not exist, not a
-    source without tunes (an empty file: exit status 1 under ``--json``)."""
-    from tokenization.file_bytes import abc_files, no_abc_files_error
-
-    for name in files:
-        if name != "-" and os.path.isdir(name):
-            found = abc_files(name)
-            if not found.files:
-                raise no_abc_files_error(name, found)
-
-
 def run_evaluate_lm(args: argparse.Namespace) -> int:
     """``irish-tune evaluate-lm``: NLL per token (main, duration, total), perplexity, counts."""
     from modeling_irish.cli import tune_texts
 
-    # read first: a missing or unreadable file fails before the model loads
-    _refuse_empty_folders(args.files)
+    # read first: a missing or unreadable file, a folder without *.abc files (refused as
+    # check refuses it: a usage error), fail before the model loads
     without: list[tuple[str, str]] = []
     texts = list(tune_texts(args.files, without))
     if not texts:  # an empty, binary or prose file: say which and why, as `check` does

@@ -98,7 +98,8 @@ def run_transpose(args: argparse.Namespace) -> int:
     not at all (`replacing_file`). A tune that cannot be read, or whose mode is not the key's,
     is named on stderr (the first few, then a count by reason) and left out, and a last line
     counts them: exit status 1. So is a source that holds no tune. Every source is read before
-    anything is written: a missing file is exit status 2, and nothing is written. What the
+    anything is written: a missing file, or a folder without ``*.abc`` files (refused as
+    ``check`` refuses it), is exit status 2, and nothing is written. What the
     reader did not read as written (a second voice dropped, stray brackets...) is said on
     stderr as `irish-tune check` says it, the first few of each kind (`warn_not_as_written`):
     the tune is written as read, and the exit status is not changed."""

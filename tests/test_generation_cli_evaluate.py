@@ -26,6 +26,13 @@ def test_cli_evaluate_generation_train_file(model_dir, tmp_path, capsys):
     argv = ["evaluate-generation", "--model", model_dir, "--json", "--no-readers"]
     assert main([*argv, "--train", str(empty)]) == 2
     assert f"--train {empty} has no readable tunes (empty file)" in capsys.readouterr().err
+    folder = tmp_path / "emptydir"  # refused as check refuses it, not as a file without tunes
+    folder.mkdir()
+    assert main([*argv, "--train", str(folder)]) == 2
+    assert (
+        capsys.readouterr().err
+        == f"irish-tune evaluate-generation: no .abc files in the folder {folder}\n"
+    )
     latin = tmp_path / "latin.abc"
     latin.write_bytes(TRAIN[1].replace("T:b", "T:Café").encode("latin-1"))
     assert main([*argv, "--train", str(latin), "--num-tunes", "2", "--num-bars", "4"]) == 0

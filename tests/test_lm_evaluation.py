@@ -124,6 +124,31 @@ def test_a_folder_without_abc_files_is_refused_as_check_refuses_it(
     assert said["evaluate-lm"] == said["check"] == f"no .abc files in the folder {folder}\n"
 
 
+def test_a_folder_is_walked_once(model_dir, tmp_path, capsys, monkeypatch):
+    """``evaluate-lm FOLDER`` walked the folder twice, to refuse it without ``*.abc`` files and
+    again to read it: its files are read from the one walk now, its tunes scored all the same."""
+    import shutil
+
+    from modeling_irish import abc_sources
+    from tokenization import file_bytes
+
+    folder = tmp_path / "book"
+    folder.mkdir()
+    shutil.copy(model_dir / "tunes.abc", folder / "tunes.abc")
+    walks = []
+
+    def counted_abc_files(path, recursive=True):
+        walks.append(str(path))
+        return walk(path, recursive)
+
+    walk = file_bytes.abc_files
+    monkeypatch.setattr(file_bytes, "abc_files", counted_abc_files)
+    monkeypatch.setattr(abc_sources, "abc_files", counted_abc_files)
+    assert main(["evaluate-lm", "--model", str(model_dir), str(folder), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["tunes"] > 0
+    assert walks == [str(folder)]
+
+
 def _files_without_tunes(folder) -> list[str]:
     """An empty, a binary and a prose file (what `irish-tune check` names FAIL, each with why)."""
     (folder / "empty.abc").write_text("", encoding="utf-8")

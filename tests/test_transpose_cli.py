@@ -185,6 +185,27 @@ def test_refused_runs_write_nothing_and_exit_2(tmp_path, capsys, monkeypatch):
     assert out_file.read_text(encoding="utf-8") == "earlier"
 
 
+def test_a_folder_without_abc_files_is_refused_as_check_refuses_it(tmp_path, capsys):
+    """``transpose EMPTYDIR`` said "no tune to transpose: EMPTYDIR (no *.abc files)", and beside
+    a tunebook wrote the book's tunes and exited 1, where ``check`` refuses such a folder as a
+    usage error, a mistyped path: both refuse it now in one wording, before writing anything."""
+    folder = tmp_path / "emptydir"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("not ABC\n", encoding="utf-8")
+    book = tmp_path / "kesh.abc"
+    book.write_text(KESH, encoding="utf-8")
+    out_file = tmp_path / "out.abc"
+    out_file.write_text("earlier", encoding="utf-8")
+    said = f"no .abc files in the folder {folder}\n"
+    assert irish_tune.main(["check", str(folder)]) == 2
+    assert capsys.readouterr().err == f"irish-tune check: {said}"
+    for sources in ([str(folder)], [str(book), str(folder)]):
+        for output in ([], ["-o", str(out_file)]):
+            status, out, err = _transpose([*sources, "--key", "D", *output], capsys)
+            assert (status, out, err) == (2, "", f"irish-tune transpose: {said}")
+    assert out_file.read_text(encoding="utf-8") == "earlier"
+
+
 def test_stdin_is_read_and_the_key_spelled_with_at_most_7_flats(capsys, monkeypatch):
     import io
 

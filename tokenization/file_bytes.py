@@ -20,6 +20,7 @@ from .capped_warnings import CappedWarnings, counted
 
 __all__ = [  # only the names used outside this module
     "NOT_TEXT",
+    "FolderFiles",
     "abc_files",
     "decompressed",
     "dump_text_format",
