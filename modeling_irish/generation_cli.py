@@ -346,7 +346,8 @@ def run_render(args: argparse.Namespace) -> int:
     text): it counts among the dump's tunes, in their names too (``tunes_1`` of two rows).
     The files of an earlier run under the names of this run's books that it did not replace
     (``t_6.mid`` after a book of 8 tunes, now 5) are named in one warning, never deleted
-    (`warn_stale`). Every file is read before anything is rendered, so a wrong path fails at
+    (`warn_stale`: as files this run did not write, maybe of the same tunes in another
+    format). Every file is read before anything is rendered, so a wrong path fails at
     once. A format this machine cannot make is skipped with one note; when none of
     ``--formats`` can be made, the note is a `ValueError` (exit status 2)."""
     from .abc_sources import text_tunes, text_without_tunes
@@ -396,7 +397,8 @@ def run_render(args: argparse.Namespace) -> int:
             taken.update(made)
             written.update(os.path.basename(path) for path in [*made, *kept])
     left = {name for name in earlier - written if os.path.lexists(os.path.join(args.out, name))}
-    warn_stale(args.out, left, "render", names)  # said once, after every tune
+    # said once, after every tune; of the same tunes maybe (another --formats): not "other tunes"
+    warn_stale(args.out, left, "render", names, "this run did not write them")
     if failed:
         print(f"irish-tune render: {failed} of {len(stems)} tunes not rendered", file=sys.stderr)
     return 1 if failed else 0

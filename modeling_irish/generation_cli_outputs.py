@@ -141,11 +141,15 @@ def warn_stale(
     names: set[str],
     command: str = "generate",
     pattern: re.Pattern[str] = _GENERATED_NAME,
+    why: str = "they are not this run's tunes",
 ) -> None:
     """Name on stderr, as `irish-tune COMMAND`, the files of an earlier run that this one left
     in ``folder`` (a run with fewer tunes, or other renderings; ``names``, those ``pattern``
     takes): they look like this run's but are not, and are never deleted (they may be
-    someone's)."""
+    someone's). ``why`` says what they are, before what to do: ``generate``'s default, as a
+    new run generates new tunes under the same names; ``render``'s earlier files may be of the
+    same tunes (another ``--formats``), so that it says only that this run did not write
+    them."""
     if not names:
         return
 
@@ -158,8 +162,8 @@ def warn_stale(
     more = f" and {len(shown) - 10} more" if len(shown) > 10 else ""
     print(
         f"irish-tune {command}: warning: {folder} still holds {len(shown)} file(s) of an earlier "
-        f"run that this one did not replace: {', '.join(shown[:10])}{more} (they are not this "
-        "run's tunes; remove them or use another --out)",
+        f"run that this one did not replace: {', '.join(shown[:10])}{more} ({why}; remove them "
+        "or use another --out)",
         file=sys.stderr,
     )
 

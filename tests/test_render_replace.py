@@ -359,8 +359,24 @@ def test_render_names_the_files_of_a_larger_earlier_render_it_left(tmp_path, cap
     assert main(["render", book, "--out", str(out), "--formats", "midi"]) == 0
     err = capsys.readouterr().err
     said = f"irish-tune render: warning: {out} still holds 2 file(s) of an earlier run that "
-    assert said + "this one did not replace: t_4.mid, t_5.mid (they are not" in err, err
+    assert said + "this one did not replace: t_4.mid, t_5.mid (this run did not" in err, err
     assert err.count("earlier run") == 1 and (out / "t_5.mid").exists()  # once; never deleted
     _write(tmp_path / "t.abc", tunes)
     assert main(["render", book, "--out", str(out), "--formats", "midi"]) == 0
     assert "earlier run" not in capsys.readouterr().err  # every one replaced
+
+
+def test_render_does_not_call_its_other_formats_files_other_tunes(tmp_path, capsys):
+    # the same book rendered to MIDI, then to MusicXML: the warning named the .mid files "not
+    # this run's tunes", generate's wording, though they are the same tunes' (another --formats)
+    from modeling_irish.cli import main
+
+    out = tmp_path / "out"
+    book = _write(tmp_path / "t.abc", "".join(f"X:{i}\nT:T{i}\nK:G\nGAG GAB|]\n\n" for i in (1, 2)))
+    assert main(["render", book, "--out", str(out), "--formats", "midi"]) == 0
+    capsys.readouterr()
+    assert main(["render", book, "--out", str(out), "--formats", "musicxml"]) == 0
+    err = capsys.readouterr().err
+    said = f"{out} still holds 2 file(s) of an earlier run that this one did not replace: "
+    said += "t_1.mid, t_2.mid (this run did not write them; remove them or use another --out)"
+    assert said in err and "this run's tunes" not in err, err
