@@ -155,8 +155,11 @@ def test_skips_duplicates_and_splits_of_a_real_shaped_dump_add_up(tmp_path, kind
     assert len({row["split"] for row in rows if row["tune_id"] == "1"}) == 1  # two settings
 
 
-def test_the_tokenized_view_of_a_dump_is_the_same_with_two_processes(tmp_path):
+def test_the_tokenized_view_of_a_dump_is_the_same_with_two_processes(tmp_path, monkeypatch):
+    import tokenization.dataset
     from tokenization.dataset import tokenize_dataset
+
+    monkeypatch.setattr(tokenization.dataset, "MIN_TUNES_FOR_WORKERS", 1)  # workers, tiny splits
     from tokenization.tokenization_abc import AbcTokenizer
 
     corpus = load_abc_corpus(str(write_dump(tmp_path, "csv")), split_ratios=(0.6, 0.2, 0.2))

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from datasets import Dataset, DatasetDict
 
+import tokenization.dataset as tokenized_dataset
 from tokenization.dataset import column_array, column_values, tokenize_dataset
 from tokenization.tokenization_abc import AbcTokenizer
 from tokenization.writer_folders import own_writer_name
@@ -169,7 +170,8 @@ def test_without_cache_dir_no_file_is_written_beside_a_corpus_on_disk(tmp_path):
     assert out["train"]["length"] == tokenize_dataset(_data(), tok)["length"]
 
 
-def test_two_processes_give_the_same_rows():
+def test_two_processes_give_the_same_rows(monkeypatch):
+    monkeypatch.setattr(tokenized_dataset, "MIN_TUNES_FOR_WORKERS", 1)  # workers for 12 tunes
     tok = AbcTokenizer.train([GOOD, OTHER])
     ds = Dataset.from_dict({"abc": [GOOD, OTHER] * 6})
     one = tokenize_dataset(ds, tok)
@@ -198,9 +200,12 @@ def test_a_damaged_cache_file_is_tokenized_again(tmp_path, caplog):
     assert tokenize_dataset(ds, tok, cache_dir=tmp_path / "c")["measure_numbers"] == want
 
 
-def test_the_warning_of_a_damaged_cache_names_the_files_of_each_process(tmp_path, caplog):
+def test_the_warning_of_a_damaged_cache_names_the_files_of_each_process(
+    tmp_path, caplog, monkeypatch
+):
     # with num_proc 2 the cache is two files, ..._00000_of_00002.arrow and _00001_of_00002; the
     # warning named tokenized-<split>-<key>.arrow, which does not exist
+    monkeypatch.setattr(tokenized_dataset, "MIN_TUNES_FOR_WORKERS", 1)  # workers for 6 tunes
     tok = AbcTokenizer.train([GOOD, OTHER])
     ds = Dataset.from_dict({"abc": [GOOD, OTHER] * 3})
     want = tokenize_dataset(ds, tok)["measure_numbers"]
@@ -293,3 +298,47 @@ def test_the_lengths_of_a_split_that_lost_tunes_are_those_of_its_rows():
     want = [len(tok.encode_tune(text).input_ids) for text in (OTHER, GOOD, GOOD)]
     assert column_array(out, "length").tolist() == want == list(out["length"])
     assert out.tokenize_report["data"]["unreadable"] == 2
+
+
+def _map_processes(monkeypatch) -> list:
+    """The ``num_proc`` of every `Dataset.map` call from now on, in order."""
+    seen: list = []
+    real_map = Dataset.map
+
+    def spy(self, *args, **kwargs):
+        seen.append(kwargs.get("num_proc"))
+        return real_map(self, *args, **kwargs)
+
+    monkeypatch.setattr(Dataset, "map", spy)
+    return seen
+
+
+def test_a_split_below_the_worker_threshold_is_tokenized_in_this_process(tmp_path, monkeypatch):
+    """Starting workers for a few dozen tunes (a validation split) cost more than it saved,
+    seconds each where workers are spawned (macOS, Windows): one process, one cache file, which
+    a later call with the same ``num_proc`` reads back."""
+    tok = AbcTokenizer.train([GOOD, OTHER])
+    ds = Dataset.from_dict({"abc": [GOOD, OTHER] * 20})
+    seen = _map_processes(monkeypatch)
+    first = tokenize_dataset(ds, tok, num_proc=2, cache_dir=tmp_path)
+    assert seen and set(seen) == {None}
+    (cached,) = tmp_path.glob("tokenized-*.arrow")
+    assert "_of_" not in cached.name
+    again = tokenize_dataset(ds, tok, num_proc=2, cache_dir=tmp_path)
+    assert list(tmp_path.glob("tokenized-*.arrow")) == [cached]
+    assert again["measure_numbers"] == first["measure_numbers"]
+
+
+def test_a_split_at_the_worker_threshold_is_tokenized_by_num_proc_workers(tmp_path, monkeypatch):
+    tok = AbcTokenizer.train([GOOD, OTHER])
+    monkeypatch.setattr(tokenized_dataset, "MIN_TUNES_FOR_WORKERS", 40)
+    small, big = (Dataset.from_dict({"abc": [GOOD, OTHER] * n}) for n in (19, 20))
+    seen = _map_processes(monkeypatch)
+    tokenize_dataset(small, tok, num_proc=2, cache_dir=tmp_path)
+    assert set(seen) == {None}
+    seen.clear()
+    out = tokenize_dataset(big, tok, num_proc=2, cache_dir=tmp_path)
+    assert seen and set(seen) == {2}
+    shards = sorted(p.name[-21:] for p in tmp_path.glob("tokenized-*_of_*.arrow"))
+    assert shards == ["_00000_of_00002.arrow", "_00001_of_00002.arrow"]
+    assert out["length"] == tokenize_dataset(big, tok)["length"]
