@@ -7,6 +7,7 @@ batch (`generation_sampling`) and writes each as ABC in the requested key (`Gene
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -53,6 +54,7 @@ from .generation_request import (
 from .generation_sampling import (
     CPU,
     N_POSITION_COLUMNS,
+    GenerationStopped,
     RowBuilder,
     filter_logits,
     sample_tunes,
@@ -61,10 +63,11 @@ from .threads import eval_mode, torch_threads
 
 logger = logging.getLogger(__name__)
 
-# RHYTHM_METERS and filter_logits are re-exported: callers import them from here
+# RHYTHM_METERS, GenerationStopped and filter_logits are re-exported: callers import them here
 __all__ = [
     "RHYTHM_METERS",
     "GeneratedTune",
+    "GenerationStopped",
     "TuneGenerator",
     "check_tokenizer_fits",
     "filter_logits",
@@ -226,6 +229,7 @@ class TuneGenerator:
         num_threads: int | None = 1,
         first_number: int = 1,
         prompt_line_offset: int = 0,
+        should_stop: Callable[[], bool] | None = None,
     ) -> list[GeneratedTune]:
         """Sample ``num_tunes`` tunes in one batch. Arguments are checked before anything is
         sampled (`ValueError` saying what is accepted).
@@ -295,6 +299,10 @@ class TuneGenerator:
                 0: for a prompt cut out of a file, its place there (`RawTune.line_offset`),
                 so that they name the file's lines (``irish-tune generate --prompt FILE``);
                 0 names the prompt's own lines.
+            should_stop: called before each sampling step (a token for every tune); once it
+                returns true the sampling stops there and `GenerationStopped` is raised,
+                nothing kept: for a caller whose request was cut short (the demo's Stop, a
+                server stopping), so that the sampling does not run on to the tunes' end.
         """
         check_sampling(num_tunes, temperature, top_k, top_p)
         if num_tunes > 1 and (temperature == 0 or top_k == 1):
@@ -342,6 +350,7 @@ class TuneGenerator:
                 sampling,
                 constrained,
                 hard_max,
+                should_stop,
             )
             finish = (first_rows, first_meas, batch, req, title)
             return [

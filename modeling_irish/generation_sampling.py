@@ -18,6 +18,7 @@ them (a score that a GPU rounds otherwise can, rarely, tip a draw).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -33,6 +34,7 @@ from .threads import eval_mode  # re-exported: it lived here, and its name is pu
 __all__ = [
     "CPU",
     "N_POSITION_COLUMNS",
+    "GenerationStopped",
     "RowBuilder",
     "draw",
     "eval_mode",
@@ -46,6 +48,16 @@ _N_TOKEN = 4
 CPU = torch.device("cpu")
 #: the position columns of a row (after its four token columns)
 N_POSITION_COLUMNS = 5
+
+
+class GenerationStopped(Exception):
+    """Raised by `sample_tunes` (and so `TuneGenerator.generate`) when its ``should_stop``
+    says yes: the caller asked the sampling to stop (a request cut short), and nothing it
+    sampled is kept. ``steps`` is how many tokens each tune had been given by then."""
+
+    def __init__(self, steps: int) -> None:
+        super().__init__(f"the sampling was stopped, as asked, after {steps} steps")
+        self.steps = steps
 
 
 def filter_logits(
@@ -156,10 +168,13 @@ def sample_tunes(
     sampling: dict,
     constrained: bool,
     hard_max: int,
+    should_stop: Callable[[], bool] | None = None,
 ) -> dict:
     """The sampling loop; returns every sample's rows, measure numbers and tokens (CPU
     tensors and numpy arrays). ``first_rows``, ``first_meas`` and ``generator`` are on the CPU;
-    the model on any device (see the module docstring)."""
+    the model on any device (see the module docstring). ``should_stop``, if given, is called
+    before each step (one token for every tune, a model call); once it returns true the loop
+    raises `GenerationStopped`, so a caller whose request was cut short stops within a step."""
     n = len(cons)
     kind = cons[0].tables.kind
     device = next(model.parameters()).device
@@ -176,7 +191,9 @@ def sample_tunes(
     active = list(range(n))
     tokens: list[list[Token]] = [[] for _ in range(n)]
     steps: list[tuple[torch.Tensor, list[int], list[int]]] = []
-    for _ in range(hard_max):
+    for step in range(hard_max):
+        if should_stop is not None and should_stop():
+            raise GenerationStopped(step)
         if constrained:
             keys = [cons[i].keys() for i in active]
             main_mask = banks[0].gather([k[0] for k in keys])

@@ -276,3 +276,20 @@ def test_sampling_leaves_the_model_in_its_own_mode(generator):
     in_eval = model.generate(tokenizer, 2, rhythm="reel", key="D", seed=3, num_bars=4)
     assert not model.training
     assert [t.abc for t in during_training] == [t.abc for t in in_eval]  # sampled in eval mode
+
+
+def test_should_stop_stops_the_sampling_within_a_step(generator):
+    from modeling_irish.generation import GenerationStopped
+
+    asked: list[int] = []
+
+    def after_three_steps() -> bool:
+        asked.append(len(asked))
+        return len(asked) > 3
+
+    with pytest.raises(GenerationStopped, match="after 3 steps") as stopped:
+        generator.generate(2, rhythm="reel", num_bars=16, should_stop=after_three_steps)
+    assert stopped.value.steps == 3 and len(asked) == 4  # asked once a step, none sampled after
+    # never true: the tunes are those sampled without it
+    kept = generator.generate(2, num_bars=8, should_stop=lambda: False)
+    assert [t.abc for t in kept] == [t.abc for t in generator.generate(2, num_bars=8)]
