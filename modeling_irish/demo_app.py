@@ -60,6 +60,7 @@ __all__ = [
     "MISSING_GRADIO",
     "GeneratedView",
     "NamedView",
+    "RequestsUnderWay",
     "build_demo",
     "generate_tab",
     "generate_views",
@@ -127,6 +128,44 @@ class NamedView:
     warnings: list[str] = field(default_factory=list)
 
 
+class RequestsUnderWay:
+    """The Generate tab's requests under way, each with the flag that stops its sampling
+    (`TuneGenerator.generate`'s ``should_stop``), and how many were cut short: by the page's
+    Stop (gradio cancels the request's task) or by the server stopping (`cut_all`)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._flags: set[threading.Event] = set()
+        self.cut_short = 0
+
+    def start(self) -> threading.Event:
+        """A new request's stop flag, counted as under way until `end`."""
+        flag = threading.Event()
+        with self._lock:
+            self._flags.add(flag)
+        return flag
+
+    def end(self, flag: threading.Event, cut: bool = False) -> None:
+        """The request of ``flag`` is over; ``cut``: cut short, its sampling told to stop (once:
+        a request `cut_all` already cut is not counted again)."""
+        with self._lock:
+            if flag not in self._flags:
+                return
+            self._flags.remove(flag)
+            if cut:
+                flag.set()
+                self.cut_short += 1
+
+    def cut_all(self) -> int:
+        """Cut short every request still under way (the server stopped); returns how many."""
+        with self._lock:
+            flags, self._flags = self._flags, set()
+            for flag in flags:
+                flag.set()
+            self.cut_short += len(flags)
+        return len(flags)
+
+
 def import_gradio() -> ModuleType:
     """The `gradio` module, with its usage analytics off (the demo sends nothing out), or an
     `ImportError` that says how to install it (`MISSING_GRADIO`)."""
@@ -177,6 +216,7 @@ def generate_views(
     out_dir: str | None = None,
     num_tunes: int = 1,
     on_step: Callable[[int, int, str], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> list[GeneratedView]:
     """Sample ``num_tunes`` tunes in one batch (`TuneGenerator.generate`: ``X:1``, ``X:2``...;
     the same seed and number give the same tunes) and render each into one new folder under
@@ -198,7 +238,8 @@ def generate_views(
     MIDI or SVG warning naming the tune, in that tune's view) are kept in ``warnings``, for the
     page to show, and still logged. ``on_step(done, total, what)`` is called before each of the
     ``num_tunes + 1`` steps (the sampling, then the rendering of each tune: "rendering tune 2 of
-    3"), for the page's progress bar."""
+    3"), for the page's progress bar. ``should_stop`` is `TuneGenerator.generate`'s: checked
+    at each sampling step, it stops a request cut short (`GenerationStopped`, raised as is)."""
     from tokenization.abc_tune import AbcParseError
 
     from .generation_args import TooLittleRoom
@@ -219,6 +260,7 @@ def generate_views(
                 num_bars=int(num_bars),
                 temperature=float(temperature),
                 seed=int(seed),
+                should_stop=should_stop,
             )
         except TooLittleRoom as err:  # its max_rows is no control of the page
             raise ValueError(_no_room_message(err)) from None
@@ -404,7 +446,12 @@ def load_index(index_dir: str, fallback: AbcTokenizer) -> tuple[TuneIndex, AbcTo
         return index, fallback
 
 
-def build_demo(model_dir: str, index_dir: str | None = None, out_dir: str | None = None) -> Any:
+def build_demo(
+    model_dir: str,
+    index_dir: str | None = None,
+    out_dir: str | None = None,
+    under_way: RequestsUnderWay | None = None,
+) -> Any:
     """The app (a `gradio.Blocks`, not launched) of the MeasureNote model folder ``model_dir``
     and, for the Name that tune tab, the index folder ``index_dir`` (without one, the tab says
     how to build one). Renderings go to new folders under ``out_dir`` (default: a new
@@ -412,7 +459,9 @@ def build_demo(model_dir: str, index_dir: str | None = None, out_dir: str | None
     serves are deleted after an hour, and when the server stops. A refused request is an
     error message on the page (the server logs no traceback for it), and so is a value sent to
     the API outside a control's range (`generate_values`, `checked_number`). gradio missing
-    is an `ImportError` that says how to install it."""
+    is an `ImportError` that says how to install it. ``under_way`` (default: a new one) counts
+    the Generate tab's requests under way; a request cut short (the page's Stop, `cut_all`)
+    stops its sampling within a step."""
     gr = import_gradio()
     from .generation_cli import load_generator
 
@@ -423,15 +472,18 @@ def build_demo(model_dir: str, index_dir: str | None = None, out_dir: str | None
         name = os.path.basename(os.path.abspath(model_dir))
         gr.Markdown(f"# Irish tunes in ABC\nModel: `{name}`")
         with gr.Tab("Generate"):
-            _generate_controls(gr, generator, out_dir)
+            _generate_controls(gr, generator, out_dir, under_way or RequestsUnderWay())
         with gr.Tab("Name that tune"):
             _name_controls(gr, index, tokenizer)
     return demo
 
 
-def _generate_controls(gr: ModuleType, generator: TuneGenerator, out_dir: str) -> None:
+def _generate_controls(
+    gr: ModuleType, generator: TuneGenerator, out_dir: str, under_way: RequestsUnderWay
+) -> None:
     """The Generate tab's inputs, button and outputs, wired to `generate_views`: a place for
-    each of the most tunes the page samples at once (`TUNES`), those not sampled hidden."""
+    each of the most tunes the page samples at once (`TUNES`), those not sampled hidden. Each
+    request is counted in ``under_way``, and its sampling stopped when it is cut short."""
     choices = [DEFAULT_RHYTHM, *known_rhythms(generator.tokenizer)]
     with gr.Row():
         rhythm = gr.Dropdown(choices, value=DEFAULT_RHYTHM, label="Rhythm")
@@ -455,7 +507,7 @@ def _generate_controls(gr: ModuleType, generator: TuneGenerator, out_dir: str) -
 
     tracker = gr.Progress()  # the default of `run`'s progress: gradio looks for one
 
-    def run(
+    async def run(
         rhythm: Any,
         key: Any,
         bars: Any,
@@ -465,10 +517,30 @@ def _generate_controls(gr: ModuleType, generator: TuneGenerator, out_dir: str) -
         tunes: Any = 1,
         progress: Any = tracker,  # gradio finds it by this default, and gives its own
     ) -> tuple:
-        """The page's tunes for its values; ``progress`` (gradio's, given by the server: a
-        parameter whose default is a `gradio.Progress`) shows the sampling, then each tune's
-        rendering."""
+        """The page's tunes for its values, made in a worker thread; ``progress`` (gradio's,
+        given by the server: a parameter whose default is a `gradio.Progress`) shows the
+        sampling, then each tune's rendering. A coroutine, so that a request cut short (the
+        page's Stop, the server stopping: its task cancelled) is seen here and its sampling
+        told to stop: gradio's own thread for a plain function sampled on to the end."""
+        import anyio
+
         values = (rhythm, key, bars, temperature, seed, prompt, tunes)
+        flag = under_way.start()
+        try:
+            # abandon_on_cancel: the cancellation is not held until the thread ends; the thread
+            # (a daemon) sees the flag at its next step and ends with `GenerationStopped`
+            made = await anyio.to_thread.run_sync(
+                tunes_of, values, progress, flag.is_set, abandon_on_cancel=True
+            )
+        except asyncio.CancelledError:  # the page's Stop, the server stopping
+            under_way.end(flag, cut=True)
+            raise
+        finally:
+            under_way.end(flag)  # done or refused (one cut is over already)
+        return made
+
+    def tunes_of(values: tuple, progress: Any, should_stop: Callable[[], bool]) -> tuple:
+        """`run`'s work, in its worker thread."""
         try:
             # the values as checked, in place of those sent
             rhythm, key, bars, temperature, seed, prompt, count = generate_values(values, choices)
@@ -483,6 +555,7 @@ def _generate_controls(gr: ModuleType, generator: TuneGenerator, out_dir: str) -
                 out_dir=out_dir,
                 num_tunes=count,
                 on_step=lambda done, total, what: progress((done, total), desc=what),
+                should_stop=should_stop,
             )
         except ValueError as err:
             raise _user_error(gr, err) from None
@@ -604,15 +677,16 @@ def _name_controls(gr: ModuleType, index: TuneIndex | None, tokenizer: Any) -> N
 def run_demo(args: argparse.Namespace) -> int:
     """``irish-tune demo``: serve `build_demo` on 127.0.0.1:``--port`` until Ctrl-C (exit
     status 130, as any command interrupted) or SIGTERM (``kill``: status 0, a stop asked for,
-    said on stderr), its renderings removed either way. gradio missing, a model or index
-    refused, or a port taken is exit status 2, before anything is served."""
+    said on stderr), its renderings removed either way; the requests the stop cut short are
+    counted on stderr (`_stop_line`). gradio missing, a model or index refused, or a port
+    taken is exit status 2, before anything is served."""
     try:
         import_gradio()  # said before the model loads
     except ImportError as err:
         raise ValueError(str(err)) from None
-    terminated = threading.Event()
+    terminated, under_way, cut = threading.Event(), RequestsUnderWay(), 0
     with tempfile.TemporaryDirectory(prefix="irish-tune-demo-") as out_dir:
-        demo = build_demo(args.model, args.index, out_dir)
+        demo = build_demo(args.model, args.index, out_dir, under_way=under_way)
         # before the "serving on" line: a kill right after it (a script, a service manager
         # that waits for it) is a stop asked for, not the default death with renderings left
         previous = _stop_on_sigterm(terminated)
@@ -623,7 +697,9 @@ def run_demo(args: argparse.Namespace) -> int:
                 while demo.is_running and not terminated.wait(0.5):
                     pass
             finally:
-                _close_now(demo)
+                cut = _close_now(demo, under_way)
+                if cut and not terminated.is_set():  # Ctrl-C: before its "interrupted" line
+                    print(_stop_line(None, cut), file=sys.stderr, flush=True)
         finally:
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
@@ -632,8 +708,22 @@ def run_demo(args: argparse.Namespace) -> int:
             # of the ~3 s a stop took; none of them needs a finalizer run, so it skips them
             gc.freeze()
     if terminated.is_set():
-        print("irish-tune demo: stopped (SIGTERM)", file=sys.stderr)
+        print(_stop_line("SIGTERM", cut), file=sys.stderr)
     return 0
+
+
+def _stop_line(signal_name: str | None, cut: int) -> str:
+    """What the demo says on stderr as it stops: by ``signal_name`` (None: Ctrl-C, whose own
+    line follows), and the ``cut`` requests under way that the stop cut short, if any.
+
+    >>> _stop_line("SIGTERM", 0), _stop_line("SIGTERM", 2), _stop_line(None, 1)
+    ('irish-tune demo: stopped (SIGTERM)', 'irish-tune demo: stopped (SIGTERM); 2 requests cut \
+short', 'irish-tune demo: 1 request cut short')
+    """
+    said = f"{cut} request{'s' if cut != 1 else ''} cut short" if cut else ""
+    if signal_name is None:
+        return f"irish-tune demo: {said}"
+    return f"irish-tune demo: stopped ({signal_name})" + (f"; {said}" if said else "")
 
 
 #: How long a stopping demo lets a request under way end by itself before cancelling it (s).
@@ -643,19 +733,33 @@ _GRACE_S = 0.2
 _CANCEL_LINE = "Cancel %s running task(s), timeout graceful shutdown exceeded"
 
 
-def _close_now(demo: Any) -> None:
-    """Close ``demo``'s server within a fraction of a second, a request under way or not.
+def _close_now(demo: Any, under_way: RequestsUnderWay | None = None) -> int:
+    """Close ``demo``'s server within a fraction of a second, a request under way or not;
+    returns how many of ``under_way``'s requests the close cut short (those cancelled as it
+    closed, and those still under way after it, whose sampling is told to stop).
 
     uvicorn's graceful shutdown waits for its open connections to end, and a request under way
     keeps the queue's event stream open until its tune is sampled: gradio's ``close`` gave up
     on its server thread after 5 s (a stop took ~5.7 s, ~0.8 s idle). Given 0.2 s, uvicorn
     cancels the request's task instead. The tune being sampled or rendered is abandoned in its
     worker thread (a daemon, as the server's thread that started it), which dies with the
-    process; what it rendered is in the demo's temporary folder, removed on the way out."""
+    process; what it rendered is in the demo's temporary folder, removed on the way out. The
+    count is said by the demo's own stop line (`_stop_line`): uvicorn's ("Cancel N running
+    task(s)"), filtered out with the cancellations' tracebacks, counts its tasks, not requests."""
+    under_way = under_way or RequestsUnderWay()
+    before = under_way.cut_short
     server = getattr(demo, "server", None)
     if server is None:
         demo.close()
-        return
+    else:
+        _close_quietly(demo, server)
+    under_way.cut_all()
+    return under_way.cut_short - before
+
+
+def _close_quietly(demo: Any, server: Any) -> None:
+    """Close ``demo``, its uvicorn ``server`` given `_GRACE_S` to end its requests, without the
+    noise of the cancellations (`_not_stop_noise`)."""
     # only while closing: before a stop, any cancellation uvicorn logs is a fault, and shown
     log = logging.getLogger("uvicorn.error")
     log.addFilter(_not_stop_noise)

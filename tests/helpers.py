@@ -649,3 +649,21 @@ def model_index_cli(model, tokenizer, tmp_path: Path) -> tuple[Path, Path]:
     tokenizer.save_pretrained(folder)
     assert main(["index", "--model", str(folder), str(corpus)]) == 0
     return snippet, folder
+
+
+def app_function(demo, api_name: str):
+    """The Python function behind a demo's ``api_name`` button, to call without a server; a
+    coroutine function (the Generate tab's, which sees a request cut short) run to its end."""
+    import asyncio
+    import functools
+    import inspect
+
+    (function,) = [fn.fn for fn in demo.fns.values() if fn.api_name == api_name]
+    if not inspect.iscoroutinefunction(function):
+        return function
+
+    @functools.wraps(function)  # its signature, which gradio reads (`special_args`)
+    def run(*values, **named):
+        return asyncio.run(function(*values, **named))
+
+    return run

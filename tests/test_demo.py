@@ -15,6 +15,7 @@ import pytest
 from helpers import NAME_THAT_TUNE_KNOWN as KNOWN
 from helpers import NAME_THAT_TUNE_TRAIN as TRAIN
 from helpers import (  # noqa: F401 (fixtures)
+    app_function,
     generation_generator,
     generation_model_dir,
     one_torch_thread,
@@ -269,12 +270,6 @@ def test_name_tab_says_an_error_of_the_whole_snippet_from_where_it_starts(index)
         name_tab(index, "\n\n  M:4/4\n|]")
 
 
-def _app_function(demo, api_name: str):
-    """The Python function behind the app's ``api_name`` button, to call without a server."""
-    (function,) = [fn.fn for fn in demo.fns.values() if fn.api_name == api_name]
-    return function
-
-
 def test_the_app_keeps_only_its_newest_renderings(model_dir, tmp_path, monkeypatch):
     """Each Generate click left a folder of SVG, MIDI and WAV until the server stopped, and
     gradio's copies of the files it served were never deleted: a demo left running filled its
@@ -284,7 +279,7 @@ def test_the_app_keeps_only_its_newest_renderings(model_dir, tmp_path, monkeypat
     monkeypatch.setattr(demo_app, "KEEP_RENDERINGS", 2)
     demo = build_demo(model_dir, out_dir=str(tmp_path))
     assert demo.delete_cache  # gradio's cached copies are deleted on a schedule and at close
-    generate = _app_function(demo, "generate")
+    generate = app_function(demo, "generate")
     made = [generate("jig", "D", 4, 1.0, seed, "")[3] for seed in range(4)]
     kept = sorted(p.name for p in tmp_path.iterdir())
     assert len(kept) == 2 and os.path.isfile(made[-1]) and not os.path.exists(made[0]), kept
@@ -325,7 +320,7 @@ def test_a_refused_request_is_a_page_message_as_written_without_a_server_traceba
     demo = build_demo(model_dir, index_dir, str(tmp_path))
     for api_name, values in [("name", ("  ", 3)), ("generate", ("reel", "H#", 4, 1.0, 0, ""))]:
         with pytest.raises(gradio.Error) as refused:
-            _app_function(demo, api_name)(*values)
+            app_function(demo, api_name)(*values)
         assert not refused.value.print_exception and refused.value.message, api_name
 
 
@@ -557,7 +552,7 @@ def test_the_app_refuses_values_out_of_its_controls_ranges_in_words(
     None, and a negative temperature, were refused by gradio or torch with a server traceback."""
     demo = build_demo(model_dir, index_dir, str(tmp_path))
     with pytest.raises(gradio.Error) as refused:
-        _app_function(demo, api_name)(*values)
+        app_function(demo, api_name)(*values)
     assert re.match(f"^{said}", refused.value.message), refused.value.message
     assert not refused.value.print_exception
 
@@ -605,7 +600,7 @@ def test_a_prompt_pasted_with_the_pages_defaults_keeps_its_own_key(
     tune to D and refused one in a mode."""
     demo = build_demo(model_dir, out_dir=str(tmp_path))
     key = _page_default(demo, "Key")
-    run = _app_function(demo, "generate")
+    run = app_function(demo, "generate")
     abc = run(DEFAULT_RHYTHM, key, 8, 1.0, 0, prompt, 1, progress=lambda *a, **k: None)[0]
     assert kept in abc.splitlines(), abc
     no_prompt = run(DEFAULT_RHYTHM, key, 8, 1.0, 0, "", 1, progress=lambda *a, **k: None)[0]

@@ -58,7 +58,9 @@ def test_a_sigterm_right_after_the_serving_line_stops_the_demo_cleanly(monkeypat
     assert threading.current_thread() is threading.main_thread()
     server = _Server(checks=6)  # ~3 s of 0.5 s waits if the signal were missed
     monkeypatch.setattr(demo_app, "import_gradio", lambda: None)
-    monkeypatch.setattr(demo_app, "build_demo", lambda model, index, out_dir: server)
+    monkeypatch.setattr(
+        demo_app, "build_demo", lambda model, index, out_dir, under_way=None: server
+    )
     missed = []  # the handler in force before the demo's: the default one would kill pytest
 
     def before(signum, frame) -> None:
@@ -84,7 +86,9 @@ def test_a_stopped_demo_spares_the_exit_its_last_garbage_collection(monkeypatch)
     """A stop took ~3 s, ~2 s of them the interpreter's last collection over torch's,
     transformers' and gradio's objects, after the server had closed."""
     monkeypatch.setattr(demo_app, "import_gradio", lambda: None)
-    monkeypatch.setattr(demo_app, "build_demo", lambda model, index, out_dir: _Server(checks=1))
+    monkeypatch.setattr(
+        demo_app, "build_demo", lambda model, index, out_dir, under_way=None: _Server(checks=1)
+    )
     gc.unfreeze()
     try:
         assert demo_app.run_demo(argparse.Namespace(model="m", index=None, port=7860)) == 0

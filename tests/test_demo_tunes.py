@@ -8,6 +8,7 @@ import re
 
 import pytest
 from helpers import (  # noqa: F401 (fixtures)
+    app_function,
     generation_generator,
     generation_model_dir,
     one_torch_thread,
@@ -17,12 +18,6 @@ from modeling_irish.demo_app import build_demo, generate_views
 from modeling_irish.demo_inputs import TUNES
 
 gradio = pytest.importorskip("gradio")
-
-
-def _app_function(demo, api_name: str):
-    """The Python function behind the app's ``api_name`` button, to call without a server."""
-    (function,) = [fn.fn for fn in demo.fns.values() if fn.api_name == api_name]
-    return function
 
 
 @pytest.fixture
@@ -51,7 +46,7 @@ def test_the_app_shows_as_many_tunes_as_asked_each_with_its_abc_and_midi(
 ):
     """There was no Tunes control: five tunes took five clicks."""
     demo = build_demo(model_dir, out_dir=str(tmp_path))
-    generate = _app_function(demo, "generate")
+    generate = app_function(demo, "generate")
     out = generate("jig", "D", 4, 1.0, 0, "", 3)
     first, rest = out[:4], out[5:]
     places = [rest[i : i + 5] for i in range(0, len(rest), 5)]
@@ -70,14 +65,14 @@ def test_the_app_shows_as_many_tunes_as_asked_each_with_its_abc_and_midi(
 
 
 def test_the_app_says_a_greedy_batch_gives_the_same_tunes(model_dir, tmp_path, midi_only):
-    generate = _app_function(build_demo(model_dir, out_dir=str(tmp_path)), "generate")
+    generate = app_function(build_demo(model_dir, out_dir=str(tmp_path)), "generate")
     notes = generate("jig", "D", 4, 0.0, 0, "", 2)[4]
     assert "the 2 tunes will be the same" in notes, notes
 
 
 @pytest.mark.parametrize("count", [0, 21, 2.5, None])
 def test_the_app_refuses_a_number_of_tunes_out_of_range_in_words(model_dir, tmp_path, count):
-    generate = _app_function(build_demo(model_dir, out_dir=str(tmp_path)), "generate")
+    generate = app_function(build_demo(model_dir, out_dir=str(tmp_path)), "generate")
     with pytest.raises(gradio.Error) as refused:
         generate("jig", "D", 4, 1.0, 0, "", count)
     assert re.match(r"^Tunes must be a whole number from 1 to 20", refused.value.message)
@@ -104,7 +99,7 @@ def test_the_app_refuses_an_oversized_paste_in_words(model_dir, tmp_path, api_na
     bars = "FAAB AFED|" * (TEXT_MOST // 10 + 1)
     values = (bars, 3) if api_name == "name" else ("reel", "D", 4, 1.0, 0, bars, 1)
     with pytest.raises(gradio.Error) as refused:
-        _app_function(demo, api_name)(*values)
+        app_function(demo, api_name)(*values)
     label = "Snippet" if api_name == "name" else "Prompt"
     assert refused.value.message == (
         f"{label} is {len(bars):,} characters long, more than the demo reads ({TEXT_MOST:,}): "
@@ -120,7 +115,7 @@ def test_the_app_shows_its_progress_sampling_then_rendering_each_tune(
     from gradio.helpers import special_args
 
     demo = build_demo(model_dir, out_dir=str(tmp_path))
-    generate = _app_function(demo, "generate")
+    generate = app_function(demo, "generate")
     assert special_args(generate)[1] == 7  # after the page's seven values
     assert all(fn.tracks_progress for fn in demo.fns.values() if fn.api_name == "generate")
     calls = []
