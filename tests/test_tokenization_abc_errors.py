@@ -254,6 +254,32 @@ def test_special_tokens_outside_the_vocabulary_are_refused(tokenizer, tmp_path):
     assert AbcTokenizer.from_pretrained(tmp_path).pad_token_id == 0
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda tok: setattr(tok, "pad_token", "<end>"),  # the GPT-2 habit: pad with eos
+        lambda tok: setattr(tok, "pad_token", None),
+        lambda tok: setattr(tok, "eos_token_id", 0),
+        lambda tok: tok.add_special_tokens({"pad_token": "<end>"}),
+    ],
+)
+def test_special_tokens_keep_their_roles(tokenizer, tmp_path, change):
+    # pad_token_id said 2 (or None) while batches were still padded with 0, and was saved so
+    with pytest.raises(ValueError, match=r"(pad|eos)_token is fixed, '<(pad|end)>' \(id [02]\)"):
+        change(tokenizer)
+    assert (tokenizer.pad_token_id, tokenizer.eos_token_id) == (0, 2)
+    tokenizer.save_pretrained(tmp_path)
+    assert AbcTokenizer.from_pretrained(tmp_path).pad_token_id == 0
+
+
+def test_special_tokens_in_other_roles_are_refused_when_built():
+    with pytest.raises(ValueError, match="pad_token is fixed.*not '<end>'.*leave it out"):
+        AbcTokenizer(pad_token="<end>")
+    tokenizer = AbcTokenizer(pad_token="<pad>", eos_token="<end>")  # the fixed ones: accepted
+    tokenizer.bos_token_id = 1
+    assert (tokenizer.pad_token_id, tokenizer.bos_token_id) == (0, 1)
+
+
 def test_convert_ids_to_tokens_of_a_batch_says_to_convert_each_tune(tokenizer):
     batch = tokenizer([KESH, MINOR_WITH_CHORD])["input_ids"]  # (2, rows, 20)
     for ids in (batch, batch.numpy(), batch.tolist(), [[4, 5], [4]]):

@@ -60,7 +60,12 @@ from .tokenizer_checks import (
     tune_label,
 )
 from .tokenizer_hub import HUB_UPLOAD_ARGUMENTS, package_version, upload_saved_folder
-from .tokenizer_interface import VOCAB_FILE, SlowTokenizerInterface
+from .tokenizer_interface import (
+    FIXED_SPECIALS,
+    VOCAB_FILE,
+    SlowTokenizerInterface,
+    check_fixed_special,
+)
 from .vocabulary import AbcVocab
 
 __all__ = [
@@ -101,7 +106,8 @@ class AbcTokenizer(SlowTokenizerInterface, RowsToAbc, PreTrainedTokenizer):  # t
     ``add_special_tokens=False`` and text pairs are refused (`ValueError`, with the reason);
     ``decode`` takes feature rows, not the ``main`` ids of ``encode``/``tokenize``, and ignores
     ``skip_special_tokens`` (the frame rows are never written); ``len(tok)`` and ``vocab_size``
-    count the ``main`` feature's values; ``add_tokens`` is refused.
+    count the ``main`` feature's values; ``add_tokens`` is refused, and so is a ``pad``,
+    ``bos``, ``eos`` or ``unk`` token other than its fixed one (``tok.pad_token = tok.eos_token``).
 
     ``tokenizer_config.json`` records the package version that saved it as
     ``modeling_irish_version``; a loaded tokenizer keeps it in ``saved_with_version`` (None for
@@ -143,13 +149,12 @@ class AbcTokenizer(SlowTokenizerInterface, RowsToAbc, PreTrainedTokenizer):  # t
             kwargs.pop(loading, None)  # saved again, a cached copy's config said it, a new one not
         self.saved_with_version = kwargs.pop("modeling_irish_version", None)
         kwargs["modeling_irish_version"] = package_version()  # written by save_pretrained
-        for name, token in (
-            ("pad", "<pad>"),
-            ("bos", "<start>"),
-            ("eos", "<end>"),
-            ("unk", "<unk>"),
-        ):
-            kwargs.setdefault(f"{name}_token", token)
+        for role, (token, _) in FIXED_SPECIALS.items():
+            kwargs.setdefault(role, token)
+            # transformers' __init__ stores these without __setattr__'s check
+            check_fixed_special(
+                role, kwargs[role], "; leave it out, also to load a folder saved with it"
+            )
         super().__init__(**kwargs)
 
     # ----- construction --------------------------------------------------------------------

@@ -18,7 +18,40 @@ from .encoded_tune import read_tune
 from .features import HeaderInfo, tune_to_rows
 from .row_decoding import main_ids
 from .tokenizer_checks import check_truncation, check_truncation_side
-from .vocabulary import END_ID, START_ID, AbcVocab
+from .vocabulary import END_ID, PAD_ID, START_ID, UNK_ID, AbcVocab
+
+#: The special tokens, each in its fixed role and with its fixed id: the tokenizer writes these
+#: ids itself (rows padded with 0, framed by <start> and <end>), whatever the role names.
+FIXED_SPECIALS = {
+    "pad_token": ("<pad>", PAD_ID),
+    "bos_token": ("<start>", START_ID),
+    "eos_token": ("<end>", END_ID),
+    "unk_token": ("<unk>", UNK_ID),
+}
+
+
+def check_fixed_special(name: str, value: Any, hint: str = "") -> None:
+    """Refuse ``name`` (a role of `FIXED_SPECIALS`, ``pad_token``, or its id, ``pad_token_id``)
+    set to anything but its fixed token or id, with a `ValueError` saying why: `transformers`
+    would record it, and ``pad_token_id`` would name an id that batches are not padded with.
+
+    >>> check_fixed_special("pad_token", "<pad>")
+    >>> check_fixed_special("pad_token_id", 2)
+    Traceback (most recent call last):
+    ...
+    ValueError: AbcTokenizer's pad_token is fixed, '<pad>' (id 0), not 2: ...
+    """
+    role = name.removesuffix("_id")
+    token, token_id = FIXED_SPECIALS[role]
+    fixed = token_id if name.endswith("_id") else token
+    given = value if name.endswith("_id") or value is None else str(value)
+    if given != fixed:
+        raise ValueError(
+            f"AbcTokenizer's {role} is fixed, {token!r} (id {token_id}), not {given!r}: the "
+            "tokenizer pads rows with <pad> and frames each tune with <start> and <end> itself, so "
+            f"{role}_id must say the id it writes (the model config and collators read it){hint}"
+        )
+
 
 # to mypy this class is the `PreTrainedTokenizer` it is mixed into, so that its ``super()`` calls
 # and overrides are checked against transformers'; at run time it is a plain mixin
@@ -44,6 +77,13 @@ class SlowTokenizerInterface(_Base):
     """
 
     abc_vocab: AbcVocab
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        """``tok.pad_token = ...`` (and ``bos``/``eos``/``unk``, tokens or ids) only to the fixed
+        specials (`check_fixed_special`); any other attribute as usual."""
+        if key.removesuffix("_id") in FIXED_SPECIALS:
+            check_fixed_special(key, value)
+        super().__setattr__(key, value)
 
     @property
     def vocab_size(self) -> int:
