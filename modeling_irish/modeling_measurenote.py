@@ -215,6 +215,15 @@ def _wants_attentions(config: MeasureNoteConfig, output_attentions: Optional[boo
     return bool(output_attentions)
 
 
+#: Why `get_input_embeddings` and `set_input_embeddings` (hence `resize_token_embeddings`) are
+#: refused, and what to do instead.
+_ONE_TABLE_PER_FEATURE = (
+    "MeasureNote has one embedding table per feature (model.measurenote.embeddings), sized "
+    "by config.vocab_sizes from the tokenizer's vocabulary; to change the vocabulary, "
+    "train a tokenizer (AbcTokenizer.train) and a model whose config takes its sizes"
+)
+
+
 class MeasureNotePreTrainedModel(PreTrainedModel):
     """Weight initialisation and the config class shared by the MeasureNote models."""
 
@@ -281,11 +290,12 @@ class MeasureNotePreTrainedModel(PreTrainedModel):
     def get_input_embeddings(self) -> nn.Module:
         """Not one table: MeasureNote embeds each of the 20 features with its own (see
         `MeasureNoteEmbeddings`), so `resize_token_embeddings` has nothing to resize."""
-        raise NotImplementedError(
-            "MeasureNote has one embedding table per feature (model.measurenote.embeddings), sized "
-            "by config.vocab_sizes from the tokenizer's vocabulary; to change the vocabulary, "
-            "train a tokenizer (AbcTokenizer.train) and a model whose config takes its sizes"
-        )
+        raise NotImplementedError(_ONE_TABLE_PER_FEATURE)
+
+    def set_input_embeddings(self, value: nn.Module) -> None:
+        """Refused as `get_input_embeddings` is (transformers' own error asked the user to
+        override the method in a subclass): there is no single table to replace."""
+        raise NotImplementedError(_ONE_TABLE_PER_FEATURE)
 
     def configure_optimizer_groups(self, weight_decay: float) -> list[dict]:
         """Parameter groups for `torch.optim.AdamW`: decay matrices, not biases or embeddings.

@@ -120,6 +120,14 @@ def test_resizing_embeddings_says_why_not(tester):
         tester.model().resize_token_embeddings(100)
 
 
+@pytest.mark.parametrize("cls", [MeasureNoteModel, MeasureNoteForCausalLM])
+def test_replacing_embeddings_says_why_not(tester, cls):
+    """`set_input_embeddings` raised transformers' "not auto-handled for MeasureNoteModel; please
+    override in the subclass", which tells a user of the model nothing they can do."""
+    with pytest.raises(NotImplementedError, match="one embedding table per feature"):
+        tester.model(cls).set_input_embeddings(torch.nn.Embedding(3, 4))
+
+
 def test_trainer_predictions_are_the_two_logits(tester, tmp_path):
     from datasets import Dataset
     from transformers import Trainer, TrainingArguments
