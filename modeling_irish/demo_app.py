@@ -34,6 +34,7 @@ from tokenization.capped_warnings import WarningRecorder
 
 from .demo_inputs import (
     BARS,
+    MIN_BARS,
     SEED,
     TEMPERATURE,
     TITLES,
@@ -46,6 +47,7 @@ from .demo_inputs import (
     pasted_prompt,
     several_note,
 )
+from .generation_args import DEFAULT_MIN_BARS
 from .prompt_lines import leading_blank_lines, prompt_error
 
 if TYPE_CHECKING:
@@ -198,10 +200,13 @@ def generate_tab(
     seed: int = 0,
     prompt: str | None = None,
     out_dir: str | None = None,
+    min_bars: int | None = None,
 ) -> GeneratedView:
     """Sample one tune and render it into a new folder under ``out_dir`` (default: the system's
     temporary folder): `generate_views` of one tune, the same arguments."""
-    (view,) = generate_views(generator, rhythm, key, num_bars, temperature, seed, prompt, out_dir)
+    (view,) = generate_views(
+        generator, rhythm, key, num_bars, temperature, seed, prompt, out_dir, min_bars=min_bars
+    )
     return view
 
 
@@ -217,6 +222,7 @@ def generate_views(
     num_tunes: int = 1,
     on_step: Callable[[int, int, str], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    min_bars: int | None = None,
 ) -> list[GeneratedView]:
     """Sample ``num_tunes`` tunes in one batch (`TuneGenerator.generate`: ``X:1``, ``X:2``...;
     the same seed and number give the same tunes) and render each into one new folder under
@@ -239,7 +245,9 @@ def generate_views(
     page to show, and still logged. ``on_step(done, total, what)`` is called before each of the
     ``num_tunes + 1`` steps (the sampling, then the rendering of each tune: "rendering tune 2 of
     3"), for the page's progress bar. ``should_stop`` is `TuneGenerator.generate`'s: checked
-    at each sampling step, it stops a request cut short (`GenerationStopped`, raised as is)."""
+    at each sampling step, it stops a request cut short (`GenerationStopped`, raised as is).
+    ``min_bars`` is `TuneGenerator.generate`'s too: the fewest bars before the model may end a
+    tune by itself (None: its default, `DEFAULT_MIN_BARS`, or ``num_bars`` if fewer)."""
     from tokenization.abc_tune import AbcParseError
 
     from .generation_args import TooLittleRoom
@@ -258,6 +266,7 @@ def generate_views(
                 prompt=raw.text if raw else None,
                 prompt_line_offset=raw.line_offset if raw else 0,
                 num_bars=int(num_bars),
+                min_bars=None if min_bars is None else int(min_bars),
                 temperature=float(temperature),
                 seed=int(seed),
                 should_stop=should_stop,
@@ -494,6 +503,7 @@ def _generate_controls(
         tunes = gr.Slider(*TUNES, value=1, step=1, label="Tunes (sampled at once)")
     with gr.Row():
         bars = gr.Slider(*BARS, value=16, step=1, label="Bars")
+        least = gr.Slider(*MIN_BARS, value=DEFAULT_MIN_BARS, step=1, label="Minimum bars")
         temperature = gr.Slider(*TEMPERATURE, value=1.0, step=0.05, label="Temperature (0: greedy)")
         seed = gr.Number(value=0, precision=0, minimum=SEED[0], label="Seed")
     prompt = gr.Textbox(lines=3, label="Prompt: an ABC incipit to continue (optional)")
@@ -515,6 +525,7 @@ def _generate_controls(
         seed: Any,
         prompt: Any,
         tunes: Any = 1,
+        least: Any = None,
         progress: Any = tracker,  # gradio finds it by this default, and gives its own
     ) -> tuple:
         """The page's tunes for its values, made in a worker thread; ``progress`` (gradio's,
@@ -524,7 +535,7 @@ def _generate_controls(
         told to stop: gradio's own thread for a plain function sampled on to the end."""
         import anyio
 
-        values = (rhythm, key, bars, temperature, seed, prompt, tunes)
+        values = (rhythm, key, bars, temperature, seed, prompt, tunes, least)
         flag = under_way.start()
         try:
             # abandon_on_cancel: the cancellation is not held until the thread ends; the thread
@@ -543,7 +554,8 @@ def _generate_controls(
         """`run`'s work, in its worker thread."""
         try:
             # the values as checked, in place of those sent
-            rhythm, key, bars, temperature, seed, prompt, count = generate_values(values, choices)
+            checked = generate_values(values, choices)
+            rhythm, key, bars, temperature, seed, prompt, count, least = checked
             views = generate_views(
                 generator,
                 rhythm,
@@ -556,6 +568,7 @@ def _generate_controls(
                 num_tunes=count,
                 on_step=lambda done, total, what: progress((done, total), desc=what),
                 should_stop=should_stop,
+                min_bars=least,
             )
         except ValueError as err:
             raise _user_error(gr, err) from None
@@ -569,7 +582,7 @@ def _generate_controls(
             rest += [gr.update(visible=sampled), *(shown[number - 1] if sampled else _EMPTY)]
         return (*shown[0], said, *rest)
 
-    inputs = [rhythm, key, bars, temperature, seed, prompt, tunes]
+    inputs = [rhythm, key, bars, temperature, seed, prompt, tunes, least]
     outputs = [*first, notes, *[component for place in others for component in place]]
     # unchecked values (preprocess=False): gradio's own checks of a value the API sent out of a
     # control's range logged a traceback for each; `generate_values` refuses them in words

@@ -1,9 +1,9 @@
 """What the demo's pages take in (a part of demo_app.py): the checks of the values the API
 sends for the page's controls (`generate_values`, `checked_number`, `checked_text`, the ranges
-`BARS`, `TEMPERATURE`, `SEED`, `TUNES`, `TITLES`), refused in words naming the control, and the
-reading of a pasted text (`pasted_prompt`, `first_of_several`: headerless snippets, blank lines
-before them, the lines as pasted, several tunes named; prompt_lines.py reads a headerless prompt,
-and words its error, as ``irish-tune generate --prompt FILE`` does).
+`BARS`, `MIN_BARS`, `TEMPERATURE`, `SEED`, `TUNES`, `TITLES`), refused in words naming the
+control, and the reading of a pasted text (`pasted_prompt`, `first_of_several`: headerless
+snippets, blank lines before them, the lines as pasted, several tunes named; prompt_lines.py
+reads a headerless prompt, and words its error, as ``irish-tune generate --prompt FILE`` does).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BARS",
+    "MIN_BARS",
     "PASTED",
     "SEED",
     "SEVERAL_SHOWN",
@@ -26,6 +27,7 @@ __all__ = [
     "TEXT_MOST",
     "TITLES",
     "TUNES",
+    "check_min_bars",
     "checked_number",
     "checked_text",
     "distinct_messages",
@@ -42,6 +44,7 @@ __all__ = [
 #: The ranges of the page's number controls, ``(low, high)``, which `checked_number` holds a
 #: request to (the API takes any value: demo_app's events read them unchecked).
 BARS = (4, 64)
+MIN_BARS = (0, BARS[1])  # the fewest bars before the model may end a tune: 0 puts no minimum
 TEMPERATURE = (0.0, 2.0)
 SEED = (0, 2**64 - 1)  # what `TuneGenerator.generate` takes (`check_seed`)
 TITLES = (1, 20)
@@ -178,35 +181,62 @@ def listed_names(names: list[str], most: int = SEVERAL_SHOWN) -> str:
 
 def generate_values(
     values: tuple, rhythms: list[str]
-) -> tuple[str, str, int, float, int, str, int]:
+) -> tuple[str, str, int, float, int, str, int, int | None]:
     """The Generate tab's values as the API sent them (rhythm, key, bars, temperature, seed,
-    prompt, tunes; tunes may be left off, for one), checked as the page's controls hold them:
-    the rhythm among ``rhythms``, the numbers in their ranges (`checked_number`), the key and
-    prompt text; a `ValueError` naming the control otherwise.
+    prompt, tunes, minimum bars; tunes may be left off, for one, and minimum bars too, for
+    None: the generator's default), checked as the page's controls hold them: the rhythm among
+    ``rhythms``, the numbers in their ranges (`checked_number`; minimum bars from 0 to the most
+    bars, `MIN_BARS`), the key and prompt text; a `ValueError` naming the control otherwise,
+    and one for minimum bars above the bars (`check_min_bars`).
 
-    >>> generate_values(("jig", "G", 8.0, 1, 7, None, 3.0), ["jig"])
-    ('jig', 'G', 8, 1.0, 7, '', 3)
-    >>> generate_values(("jig", "G", 8, 1, 7, "")[:6], ["jig"])[-1]
-    1
+    >>> generate_values(("jig", "G", 8.0, 1, 7, None, 3.0, 6.0), ["jig"])
+    ('jig', 'G', 8, 1.0, 7, '', 3, 6)
+    >>> generate_values(("jig", "G", 8, 1, 7, "")[:6], ["jig"])[-2:]
+    (1, None)
     >>> generate_values(("jig", "G", 10**9, 1, 7, None), ["jig"])
     Traceback (most recent call last):
     ...
     ValueError: Bars must be a whole number from 4 to 64, got 1000000000
     """
-    if len(values) not in (6, 7):
-        raise ValueError(f"the Generate tab takes 6 or 7 values, got {len(values)}")
-    rhythm, key, bars, temperature, seed, prompt, tunes = (*values, 1)[:7]
+    if len(values) not in (6, 7, 8):
+        raise ValueError(f"the Generate tab takes 6 to 8 values, got {len(values)}")
+    rhythm, key, bars, temperature, seed, prompt, tunes, least = (*values, 1, None)[:8]
     if rhythm not in rhythms:
         raise ValueError(f"Rhythm must be one of {', '.join(rhythms)}, got {rhythm!r}")
+    num_bars = int(checked_number(bars, "Bars", BARS))  # whole: an int already
     return (
         rhythm,
         checked_text(key, "Key"),
-        int(checked_number(bars, "Bars", BARS)),  # whole: an int already
+        num_bars,
         checked_number(temperature, "Temperature", TEMPERATURE, whole=False),
         int(checked_number(seed, "Seed", SEED)),
         checked_text(prompt, "Prompt"),
         int(checked_number(tunes, "Tunes", TUNES)),  # whole: an int already
+        None if least is None else check_min_bars(least, num_bars),
     )
+
+
+def check_min_bars(value: Any, num_bars: int) -> int:
+    """``value``, sent for the Minimum bars control, as an int when it is a whole number in
+    `MIN_BARS` and at most ``num_bars`` (the Bars control's); else a `ValueError` that says
+    so in the words of the API's refusal (`check_lengths`), the controls named as the page
+    names them.
+
+    >>> check_min_bars(8.0, 16)
+    8
+    >>> check_min_bars(10, 8)
+    Traceback (most recent call last):
+    ...
+    ValueError: Minimum bars (10) is more than Bars (8): the tune is steered to close after Bars \
+bars; give a Minimum bars of at most Bars
+    """
+    least = int(checked_number(value, "Minimum bars", MIN_BARS))  # whole: an int already
+    if least > num_bars:
+        raise ValueError(
+            f"Minimum bars ({least}) is more than Bars ({num_bars}): the tune is steered to close "
+            "after Bars bars; give a Minimum bars of at most Bars"
+        )
+    return least
 
 
 def checked_number(

@@ -538,6 +538,17 @@ _OUT_OF_RANGE = [
     ("generate", ("reel", "D", None, 1.0, 0, ""), "Bars must be a whole number"),
     ("generate", ("air", "D", 4, 1.0, 0, ""), "Rhythm must be one of .*, got 'air'"),
     ("generate", ("reel", "D", 4, 1.0, 0, 7), "Prompt must be text, got 7"),
+    (
+        "generate",
+        ("reel", "D", 8, 1.0, 0, "", 1, 10),
+        r"Minimum bars \(10\) is more than Bars \(8\)",
+    ),
+    ("generate", ("reel", "D", 8, 1.0, 0, "", 1, -1), "Minimum bars must be a whole number from 0"),
+    (
+        "generate",
+        ("reel", "D", 8, 1.0, 0, "", 1, 2.5),
+        "Minimum bars must be a whole number from 0",
+    ),
     ("name", ("FAAB AFED|", 0), "Titles must be a whole number from 1 to 20, got 0"),
     ("name", ("FAAB AFED|", 10**9), "Titles must be a whole number from 1 to 20"),
     ("name", ("FAAB AFED|", None), "Titles must be a whole number from 1 to 20, got None"),
@@ -605,3 +616,25 @@ def test_a_prompt_pasted_with_the_pages_defaults_keeps_its_own_key(
     assert kept in abc.splitlines(), abc
     no_prompt = run(DEFAULT_RHYTHM, key, 8, 1.0, 0, "", 1, progress=lambda *a, **k: None)[0]
     assert "K:D" in no_prompt.splitlines(), no_prompt
+
+
+def test_the_pages_minimum_bars_reach_the_generation(model_dir, tmp_path, monkeypatch):
+    """The page had no minimum bars: a weak model's tunes ended after their 4th bar, whatever
+    the Bars asked for, where ``irish-tune generate --min-bars`` keeps them going."""
+    from modeling_irish.generation import TuneGenerator
+    from modeling_irish.generation_args import DEFAULT_MIN_BARS
+
+    asked = []
+    sample = TuneGenerator.generate
+
+    def recorded(self, *args, **kwargs):
+        asked.append(kwargs.get("min_bars"))
+        return sample(self, *args, **kwargs)
+
+    monkeypatch.setattr(TuneGenerator, "generate", recorded)
+    demo = build_demo(model_dir, out_dir=str(tmp_path))
+    assert _page_default(demo, "Minimum bars") == DEFAULT_MIN_BARS
+    run = app_function(demo, "generate")
+    for values in [(8, 1, 6), (8, 1, 0), (8, 1)]:  # bars, tunes, minimum bars (left off)
+        run("reel", "D", values[0], 1.0, 0, "", *values[1:], progress=lambda *a, **k: None)
+    assert asked == [6, 0, None]

@@ -116,14 +116,14 @@ def test_the_app_shows_its_progress_sampling_then_rendering_each_tune(
 
     demo = build_demo(model_dir, out_dir=str(tmp_path))
     generate = app_function(demo, "generate")
-    assert special_args(generate)[1] == 7  # after the page's seven values
+    assert special_args(generate)[1] == 8  # after the page's eight values
     assert all(fn.tracks_progress for fn in demo.fns.values() if fn.api_name == "generate")
     calls = []
 
     def progress(done, desc=None, **kwargs):
         calls.append((done, desc))
 
-    out = generate("jig", "D", 4, 1.0, 0, "", 3, progress)
+    out = generate("jig", "D", 4, 1.0, 0, "", 3, 4, progress)
     assert out[0].startswith("X:1")
     assert calls == [
         ((0, 4), "sampling 3 tunes"),
