@@ -9,6 +9,11 @@ lays them out, and tests call them without a server. `build_demo` returns the `g
 (gradio, an optional dependency, ``pip install "modeling-irish[demo]"``, is imported only
 there); `run_demo` serves it on 127.0.0.1 (never a public share link). The same Blocks run as a
 Hugging Face Space (docs/generation.md, "Try it in a browser").
+
+Its parts: demo_inputs.py (the values the pages take in, checked), demo_name.py (the Name that
+tune tab), demo_page_text.py (what the pages say: refusals in their terms, notes as Markdown)
+and demo_stop.py (the requests under way and how the server stops); their public names are
+importable from here too.
 """
 
 from __future__ import annotations
@@ -16,10 +21,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import html
 import logging
 import os
-import re
 import shutil
 import signal
 import sys
@@ -37,24 +40,21 @@ from .demo_inputs import (
     MIN_BARS,
     SEED,
     TEMPERATURE,
-    TITLES,
     TUNES,
-    checked_number,
-    checked_text,
     distinct_messages,
-    first_of_several,
     generate_values,
     pasted_prompt,
-    several_note,
 )
+from .demo_name import NamedView, _name_controls, load_index, name_tab
+from .demo_page_text import _no_room_message, _notes_markdown, _page_terms, _user_error
+from .demo_stop import RequestsUnderWay, _close_now, _launch, _stop_line, _stop_on_sigterm
 from .generation_args import DEFAULT_MIN_BARS
-from .prompt_lines import leading_blank_lines, prompt_error
+from .prompt_lines import prompt_error
 
 if TYPE_CHECKING:
     from tokenization.tokenization_abc import AbcTokenizer
 
     from .generation import TuneGenerator
-    from .tune_index import TuneIndex
 
 __all__ = [
     "DEFAULT_RHYTHM",
@@ -119,53 +119,6 @@ class GeneratedView:
     wav: str | None = None
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-
-
-@dataclass
-class NamedView:
-    """What the Name that tune tab shows: ``rows`` of ``(rank, title, score)``, best first, and
-    ``warnings``, what of the snippet the scores did not use as typed (`Identified.warnings`)."""
-
-    rows: list[tuple[int, str, float]]
-    warnings: list[str] = field(default_factory=list)
-
-
-class RequestsUnderWay:
-    """The Generate tab's requests under way, each with the flag that stops its sampling
-    (`TuneGenerator.generate`'s ``should_stop``), and how many were cut short: by the page's
-    Stop (gradio cancels the request's task) or by the server stopping (`cut_all`)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._flags: set[threading.Event] = set()
-        self.cut_short = 0
-
-    def start(self) -> threading.Event:
-        """A new request's stop flag, counted as under way until `end`."""
-        flag = threading.Event()
-        with self._lock:
-            self._flags.add(flag)
-        return flag
-
-    def end(self, flag: threading.Event, cut: bool = False) -> None:
-        """The request of ``flag`` is over; ``cut``: cut short, its sampling told to stop (once:
-        a request `cut_all` already cut is not counted again)."""
-        with self._lock:
-            if flag not in self._flags:
-                return
-            self._flags.remove(flag)
-            if cut:
-                flag.set()
-                self.cut_short += 1
-
-    def cut_all(self) -> int:
-        """Cut short every request still under way (the server stopped); returns how many."""
-        with self._lock:
-            flags, self._flags = self._flags, set()
-            for flag in flags:
-                flag.set()
-            self.cut_short += len(flags)
-        return len(flags)
 
 
 def import_gradio() -> ModuleType:
@@ -315,63 +268,6 @@ def _render_view(view: GeneratedView, stem: str, name: str) -> None:
     view.midi, view.wav = cast(str | None, made.get("midi")), cast(str | None, made.get("wav"))
 
 
-def _no_room_message(err: Any) -> str:
-    """A `TooLittleRoom` refusal in the page's terms: the prompt too long (how long, and the
-    most the demo takes in its meter), or, with room for no prompt at all, its meter's bars
-    too long; the page has no ``max_rows`` to raise.
-
-    >>> from modeling_irish.generation_args import TooLittleRoom
-    >>> said = _no_room_message(TooLittleRoom("max_rows=600 ...", 600, 700, 652, "4/4"))
-    >>> print(said.replace(", at", ",\\nat"))
-    the prompt is too long for the demo: 652 tokens (notes, rests, bar lines),
-    at most 552 in 4/4; paste a shorter incipit, its first few bars
-    """
-    if err.most_prompt < 1:
-        return (
-            f"bars of {err.meter} are too long for the demo to finish a tune within its "
-            f"{err.max_rows} tokens (notes, rests, bar lines); give the prompt a shorter M:"
-        )
-    return (
-        f"the prompt is too long for the demo: {err.prompt_rows} tokens (notes, rests, bar "
-        f"lines), at most {err.most_prompt} in {err.meter}; paste a shorter incipit, its first "
-        "few bars"
-    )
-
-
-#: The generation API's words for what to give (`modeling_irish.generation_request`: the
-#: argument and its command-line flag), each with the page's: it has no meter or mode control,
-#: and a prompt's meter is its ``M:`` line. The one place that rewords them (`_page_terms`).
-_PAGE_TERMS = (
-    (
-        r"give meter= \(--meter on the command line\), e\.g\. '6/8', or an M: line",
-        "give the prompt an M: line, e.g. M:6/8",
-    ),
-    (
-        r"give meter= \(--meter on the command line\), e\.g\. '6/8', or a rhythm whose meter is "
-        r"known \((.*)\)$",
-        r"pick a rhythm whose meter is known (\1), or paste a prompt with an M: line, e.g. M:6/8",
-    ),
-    (
-        r"give key=('[^']*') \(--key on the command line\), or leave key and mode out",
-        r"type \1 in the Key box, or leave the Key box blank",
-    ),
-)
-
-
-def _page_terms(message: str) -> str:
-    """A generation refusal (`TuneGenerator.generate`'s `ValueError`) in the Generate tab's
-    terms: what it asks to give as an argument and a flag (``meter=``, ``--key``) named as the
-    page gives it (`_PAGE_TERMS`); the rest of the message as it was.
-
-    >>> print(_page_terms("the prompt has no meter: give meter= (--meter on the command line), "
-    ...     "e.g. '6/8', or an M: line"))
-    the prompt has no meter: give the prompt an M: line, e.g. M:6/8
-    """
-    for api, page in _PAGE_TERMS:
-        message = re.sub(api, page, message)
-    return message
-
-
 def _read_text(path: str) -> str:
     with open(path, encoding="utf-8") as handle:
         return handle.read()
@@ -389,70 +285,6 @@ def prune_renderings(out_dir: str, keep: int = KEEP_RENDERINGS) -> list[str]:
     for path in removed:
         shutil.rmtree(path, ignore_errors=True)  # one a request still reads is gone by then
     return removed
-
-
-def name_tab(
-    index: TuneIndex, snippet: str, k: int = 10, tokenizer: AbcTokenizer | None = None
-) -> NamedView:
-    """The ``k`` titles of ``index`` nearest ``snippet`` by the edit distance (`identify`, no
-    model), best first. ``snippet``: an ABC tune, or a few bars without headers, as
-    ``irish-tune identify`` takes them (an ``X:`` line is added). Of several tunes (a
-    tunebook), the first is named, and the first warning says so and names the others (the
-    Python reader's "give one tune per string" speaks to callers, not to the page), and what
-    of the pasted text is not read is said next (`pasted_tunes`). Blank, or
-    without notes to compare, it is a `ValueError` saying what to paste (of a snippet without
-    headers: "the snippet from line N", as it is the whole snippet's). ``tokenizer``:
-    default the index's. The warnings and a snippet's error name the lines as pasted (not
-    counting an ``X:`` added, nor the fields typed before the first ``X:`` that the tune is
-    read with, `text_tunes`, nor blank lines before it), as the CLI's do; free text there (a
-    tunebook's title) is no tune."""
-    from tokenization.abc_parser import parse_abc
-    from tokenization.abc_tune import AbcParseError
-    from tokenization.abc_tunebook import abc_lines
-
-    from .name_that_tune import identify, scored_read_warnings
-    from .tune_names import snippet_error
-
-    text = (snippet or "").strip()
-    if not text:
-        raise ValueError("paste an ABC tune, or a few bars such as FAAB AFED|FAAB d2fe|, to name")
-    bare = not any(line.startswith("X:") for line in abc_lines(text))
-    raw, several, noted = (None, [], []) if bare else first_of_several(snippet)
-    lead, bars = leading_blank_lines(snippet)
-    text = f"X:1\n{bars}" if raw is None else raw.text
-    try:
-        top = identify(None, index, text, int(k), tokenizer, scoring="edit-distance")
-    except AbcParseError as err:
-        if err.line is None:
-            raise
-        if raw is not None:  # at the line as pasted, as `irish-tune identify` names a file's
-            raise ValueError(raw.locate(err).removeprefix(f"{raw.file_name}: ")) from None
-        # at the line as pasted: without the X: line added above (nor its tune name, "X:1"),
-        # with the blank lines pasted before the bars; an error at the X: line added is the
-        # whole snippet's, named from its first line, as `irish-tune identify` names it
-        raise ValueError(snippet_error(err, lead + 1)) from None
-    # read again at the lines as pasted: `top.read_warnings` count the X: line added to a bare
-    # snippet (and not the blank lines before it), and the file-header fields written into a
-    # tune after its X: line
-    said = parse_abc(text, line_offset=lead - 1).warnings if raw is None else raw.read_warnings()
-    top.read_warnings = scored_read_warnings(said, text, "edit-distance")
-    rows = [(rank, title, score) for rank, (title, score) in enumerate(top, 1)]
-    return NamedView(rows, several_note(several) + noted + top.warnings)
-
-
-def load_index(index_dir: str, fallback: AbcTokenizer) -> tuple[TuneIndex, AbcTokenizer]:
-    """The index of ``index_dir`` and the tokenizer to read snippets with: the one it was built
-    with, else (its folder is gone: an index copied to a Space) ``fallback``, with a warning
-    (build the index with ``--tokenizer`` of the demo's model so that they agree)."""
-    from .cli import require_folder
-    from .name_that_tune import TuneIndex, index_tokenizer
-
-    index = TuneIndex.load(require_folder(index_dir, "index"))
-    try:
-        return index, index_tokenizer(index)
-    except FileNotFoundError as err:
-        logger.warning("index %s: %s; reading snippets with the model's tokenizer", index_dir, err)
-        return index, fallback
 
 
 def build_demo(
@@ -621,72 +453,6 @@ def _page_notes(views: list[GeneratedView]) -> list[str]:
     return list(dict.fromkeys(said))
 
 
-def _user_error(gr: ModuleType, err: ValueError) -> Exception:
-    """The `gradio.Error` that shows a refused request on the page: its text as written (the
-    page renders it as HTML, where ``<start>`` or ``<unk>`` would vanish), and no traceback in
-    the server's log, since the request, not the server, is at fault."""
-    return gr.Error(html.escape(str(err), quote=False), print_exception=False)
-
-
-#: What `_markdown_text` escapes: Markdown's emphasis, code, links, headings, tables, HTML.
-_MARKDOWN_SPECIAL = frozenset("\\`*_[]()#|~!")
-
-
-def _markdown_text(text: str) -> str:
-    """``text`` to show as written in Markdown: ABC's ``_`` (a flat), ``|`` and ``*`` not read
-    as emphasis or tables, ``<unk>`` not read as an HTML tag.
-
-    >>> print(_markdown_text("conditioned on <unk>: _B2 |*"))
-    conditioned on &lt;unk&gt;: \\_B2 \\|\\*
-    """
-    escaped = html.escape(text, quote=False)
-    return "".join(f"\\{char}" if char in _MARKDOWN_SPECIAL else char for char in escaped)
-
-
-def _notes_markdown(notes: list[str]) -> str:
-    """What a tab says under its result: a "Notes" list, each note as written
-    (`_markdown_text`), or nothing when there is none.
-
-    >>> print(_notes_markdown(["a reel is usually in 4/4", "tokens <unk>"]))
-    **Notes**
-    - a reel is usually in 4/4
-    - tokens &lt;unk&gt;
-    >>> _notes_markdown([])
-    ''
-    """
-    lines = (f"- {_markdown_text(note)}" for note in notes)
-    return "\n".join(["**Notes**", *lines]) if notes else ""
-
-
-def _name_controls(gr: ModuleType, index: TuneIndex | None, tokenizer: Any) -> None:
-    """The Name that tune tab's inputs, button and table, wired to `name_tab`; without an index,
-    how to start the demo with one."""
-    if index is None:
-        gr.Markdown(
-            "No index: build one with `irish-tune index --tokenizer MODEL tunes.abc --out "
-            "INDEX`, then start the demo with `--index INDEX`."
-        )
-        return
-    hint = "FAAB AFED|FAAB d2fe|"
-    snippet = gr.Textbox(lines=5, label="ABC tune or a few bars", placeholder=hint)
-    k = gr.Slider(*TITLES, value=10, step=1, label="Titles")
-    button = gr.Button("Name that tune", variant="primary")
-    table = gr.Dataframe(headers=["rank", "title", "score"], label="Titles, best first")
-    said = gr.Markdown()
-
-    def run(text: Any, count: Any) -> tuple:
-        try:
-            text, count = checked_text(text, "Snippet"), checked_number(count, "Titles", TITLES)
-            view = name_tab(index, text, count, tokenizer)
-        except ValueError as err:
-            raise _user_error(gr, err) from None
-        rows = [[rank, title, f"{score:.3f}"] for rank, title, score in view.rows]
-        return rows, _notes_markdown(view.warnings)
-
-    # unchecked values, checked in `run` (as the Generate tab's: `_generate_controls`)
-    button.click(run, [snippet, k], [table, said], api_name="name", preprocess=False)
-
-
 def run_demo(args: argparse.Namespace) -> int:
     """``irish-tune demo``: serve `build_demo` on 127.0.0.1:``--port`` until Ctrl-C (exit
     status 130, as any command interrupted) or SIGTERM (``kill``: status 0, a stop asked for,
@@ -723,97 +489,3 @@ def run_demo(args: argparse.Namespace) -> int:
     if terminated.is_set():
         print(_stop_line("SIGTERM", cut), file=sys.stderr)
     return 0
-
-
-def _stop_line(signal_name: str | None, cut: int) -> str:
-    """What the demo says on stderr as it stops: by ``signal_name`` (None: Ctrl-C, whose own
-    line follows), and the ``cut`` requests under way that the stop cut short, if any.
-
-    >>> _stop_line("SIGTERM", 0), _stop_line("SIGTERM", 2), _stop_line(None, 1)
-    ('irish-tune demo: stopped (SIGTERM)', 'irish-tune demo: stopped (SIGTERM); 2 requests cut \
-short', 'irish-tune demo: 1 request cut short')
-    """
-    said = f"{cut} request{'s' if cut != 1 else ''} cut short" if cut else ""
-    if signal_name is None:
-        return f"irish-tune demo: {said}"
-    return f"irish-tune demo: stopped ({signal_name})" + (f"; {said}" if said else "")
-
-
-#: How long a stopping demo lets a request under way end by itself before cancelling it (s).
-_GRACE_S = 0.2
-
-#: uvicorn's line (as logged, before formatting) for the requests a stop cut short.
-_CANCEL_LINE = "Cancel %s running task(s), timeout graceful shutdown exceeded"
-
-
-def _close_now(demo: Any, under_way: RequestsUnderWay | None = None) -> int:
-    """Close ``demo``'s server within a fraction of a second, a request under way or not;
-    returns how many of ``under_way``'s requests the close cut short (those cancelled as it
-    closed, and those still under way after it, whose sampling is told to stop).
-
-    uvicorn's graceful shutdown waits for its open connections to end, and a request under way
-    keeps the queue's event stream open until its tune is sampled: gradio's ``close`` gave up
-    on its server thread after 5 s (a stop took ~5.7 s, ~0.8 s idle). Given 0.2 s, uvicorn
-    cancels the request's task instead. The tune being sampled or rendered is abandoned in its
-    worker thread (a daemon, as the server's thread that started it), which dies with the
-    process; what it rendered is in the demo's temporary folder, removed on the way out. The
-    count is said by the demo's own stop line (`_stop_line`): uvicorn's ("Cancel N running
-    task(s)"), filtered out with the cancellations' tracebacks, counts its tasks, not requests."""
-    under_way = under_way or RequestsUnderWay()
-    before = under_way.cut_short
-    server = getattr(demo, "server", None)
-    if server is None:
-        demo.close()
-    else:
-        _close_quietly(demo, server)
-    under_way.cut_all()
-    return under_way.cut_short - before
-
-
-def _close_quietly(demo: Any, server: Any) -> None:
-    """Close ``demo``, its uvicorn ``server`` given `_GRACE_S` to end its requests, without the
-    noise of the cancellations (`_not_stop_noise`)."""
-    # only while closing: before a stop, any cancellation uvicorn logs is a fault, and shown
-    log = logging.getLogger("uvicorn.error")
-    log.addFilter(_not_stop_noise)
-    server.config.timeout_graceful_shutdown = _GRACE_S
-    try:
-        demo.close()  # joins the server's thread: uvicorn has logged all it will
-    finally:
-        log.removeFilter(_not_stop_noise)
-
-
-def _not_stop_noise(record: logging.LogRecord) -> bool:
-    """Whether a ``uvicorn.error`` record is more than the noise of a stop asked for: the
-    tracebacks of the tasks it cancels (`asyncio.CancelledError`, the request's and the app's
-    lifespan) and uvicorn's line counting them. Any other error still logs."""
-    if record.exc_info and record.exc_info[0] is asyncio.CancelledError:
-        return False
-    return record.msg != _CANCEL_LINE
-
-
-def _launch(demo: Any, port: int) -> None:
-    """Start ``demo``'s server on 127.0.0.1:``port`` without blocking; a port taken is an
-    `OSError` that names ``--port`` (gradio's message speaks of ``launch()``)."""
-    try:
-        demo.launch(
-            server_name="127.0.0.1",
-            server_port=port,
-            share=False,
-            inbrowser=False,
-            prevent_thread_lock=True,
-            quiet=True,
-        )
-    except OSError as err:
-        if "empty port" not in str(err):
-            raise
-        raise OSError(f"port {port} on 127.0.0.1 is taken: give another (--port)") from None
-
-
-def _stop_on_sigterm(stop: threading.Event) -> Any:
-    """Have SIGTERM (``kill``, a service manager) set ``stop``, so that the demo closes its server
-    and removes its renderings as on Ctrl-C, rather than dying with them left behind; returns
-    the handler it replaces (None outside the main thread, where none can be set)."""
-    if threading.current_thread() is not threading.main_thread():
-        return None
-    return signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
