@@ -189,6 +189,7 @@ OTHER_PROGRAMS_FLAGS = {
     "--multi_gpu",
     "--num_processes",
     "--nproc_per_node",
+    "--quiet",  # accelerate launch -q
 }
 FLAG = re.compile(r"(?<![\w-])(--?[A-Za-z][\w-]*)")
 # `irish-tune COMMAND ...` up to the end of its line, an inline code span's end or a comment.
