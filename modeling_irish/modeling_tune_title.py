@@ -211,6 +211,17 @@ def _saved_title_tokenizer(name_or_path: str, kwargs: dict[str, Any]) -> Any:
 
 
 # ----- the dual encoder ------------------------------------------------------------------------
+#: Why `get_input_embeddings` and `set_input_embeddings` (hence `resize_token_embeddings`) are
+#: refused, and what to do instead.
+_NO_SINGLE_EMBEDDING = (
+    "TuneTitleModel has no single input embedding: the tune tower has one table per "
+    "MeasureNote feature (sized by backbone_config.vocab_sizes from the tune tokenizer), "
+    "and the title tower its own (MiniLM word pieces, or 256 bytes); to change the tune "
+    "vocabulary, train a tokenizer (AbcTokenizer.train) and a model whose config takes "
+    "its sizes"
+)
+
+
 class TuneTitlePreTrainedModel(PreTrainedModel):
     """Weight initialisation and the config class of the tune-title models."""
 
@@ -236,13 +247,12 @@ class TuneTitlePreTrainedModel(PreTrainedModel):
         """Not one table: the tune tower embeds each of MeasureNote's 20 features with its own,
         and the title tower has its own vocabulary (MiniLM's word pieces, or bytes), so
         `resize_token_embeddings` has nothing to resize."""
-        raise NotImplementedError(
-            "TuneTitleModel has no single input embedding: the tune tower has one table per "
-            "MeasureNote feature (sized by backbone_config.vocab_sizes from the tune tokenizer), "
-            "and the title tower its own (MiniLM word pieces, or 256 bytes); to change the tune "
-            "vocabulary, train a tokenizer (AbcTokenizer.train) and a model whose config takes "
-            "its sizes"
-        )
+        raise NotImplementedError(_NO_SINGLE_EMBEDDING)
+
+    def set_input_embeddings(self, value: nn.Module) -> None:
+        """Refused as `get_input_embeddings` is (transformers' own error asked the user to
+        override the method in a subclass): there is no single table to replace."""
+        raise NotImplementedError(_NO_SINGLE_EMBEDDING)
 
     @torch.no_grad()
     def _init_weights(self, module: nn.Module) -> None:

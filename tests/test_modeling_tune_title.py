@@ -284,6 +284,13 @@ def test_resizing_embeddings_says_why_not(tester):
         model.resize_token_embeddings(100)
 
 
+def test_replacing_embeddings_says_why_not(tester):
+    """`set_input_embeddings` raised transformers' "not auto-handled for TuneTitleModel; please
+    override in the subclass", which tells a user of the model nothing they can do."""
+    with pytest.raises(NotImplementedError, match="no single input embedding"):
+        TuneTitleModel(tester.get_config()).set_input_embeddings(torch.nn.Embedding(3, 4))
+
+
 def _documented_std(doc: str, pattern: str) -> float:
     found = re.search(pattern, " ".join(doc.split()))
     assert found, f"no {pattern!r} in the docstring"
