@@ -611,9 +611,10 @@ class MeasureNoteForCausalLM(MeasureNotePreTrainedModel):
         ``rhythm``, ``key``, ``meter``, ``mode``, ``prompt`` (an ABC incipit to continue),
         ``num_bars``, ``temperature``, ``top_k``, ``top_p``, ``seed``, ``constrained``...
         (``num_tunes``, 1 by default, may be given as ``num_return_sequences``; transformers'
-        ``max_new_tokens``, ``do_sample``... are refused saying what to use instead, as the
-        ``abc-generation`` pipeline does: `modeling_irish.pipeline_abc.TRANSFORMERS_ONLY`; any
-        other unknown keyword, such as ``num_beams``, is a `TypeError` listing those it takes.)
+        ``max_new_tokens``, ``do_sample``, ``num_beams``, ``streamer``, ``generation_config``...
+        are refused saying what to use instead, as the ``abc-generation`` pipeline does:
+        `modeling_irish.pipeline_abc.TRANSFORMERS_ONLY`; any other unknown keyword is a
+        `TypeError` listing those it takes, and the one a misspelt name is close to.)
         Returns `GeneratedTune` objects (``.abc`` is the tune in its real key). Needs the
         ``modeling-irish`` package (a folder loaded with ``trust_remote_code`` carries the model
         code only).

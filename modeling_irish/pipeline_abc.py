@@ -29,6 +29,7 @@ train.py run, `carry_pipeline`) needs ``trust_remote_code=True`` (transformers' 
 
 from __future__ import annotations
 
+import difflib
 import inspect
 import os
 from typing import Any
@@ -53,17 +54,82 @@ __all__ = [
 ]
 
 _LENGTH = "the length is set in bars (num_bars=16) and rows (max_rows)"
+_MIN_LENGTH = "min_bars is the fewest bars before the model may end a tune"
 _TEXT = "generated_text is always the whole tune, the incipit's bars included"
+_BEAMS = (
+    "there is no beam search: it samples one row at a time inside the meter "
+    "(temperature=0 picks the likeliest token)"
+)
+_REPEATS = (
+    "there is no repetition penalty: tunes repeat bars and parts by design; "
+    "temperature, top_k and top_p shape the sampling"
+)
+_SPECIAL_IDS = (
+    "the tokenizer's <end> and pad tokens are fixed; a tune ends at <end> or is closed "
+    "after num_bars bars"
+)
+_SCORES = (
+    "it returns the tunes themselves (GeneratedTune: abc, rows, valid, errors; the pipeline's "
+    "return_tunes=True adds them), no scores"
+)
 # The "text-generation" arguments that mean nothing here, and what to use instead.
 TRANSFORMERS_ONLY = {
     "max_new_tokens": _LENGTH,
     "max_length": _LENGTH,
-    "min_new_tokens": "min_bars is the fewest bars before the model may end a tune",
+    "min_new_tokens": _MIN_LENGTH,
+    "min_length": _MIN_LENGTH,
     "do_sample": "it always samples; temperature=0 picks the likeliest token",
+    "num_beams": _BEAMS,
+    "num_beam_groups": _BEAMS,
+    "repetition_penalty": _REPEATS,
+    "no_repeat_ngram_size": _REPEATS,
+    "eos_token_id": _SPECIAL_IDS,
+    "pad_token_id": _SPECIAL_IDS,
+    "output_scores": _SCORES,
+    "return_dict_in_generate": _SCORES,
+    "streamer": (
+        "there is no streaming: each call returns its tunes whole (num_tunes in one batch); "
+        "should_stop=<callable> stops the sampling early"
+    ),
+    "generation_config": "pass the sampling arguments by name",  # `_generation_config_advice`
     "return_full_text": _TEXT,
     "return_text": _TEXT,
     "return_tensors": "return_tunes=True gives each GeneratedTune, its rows included",
 }
+# A `GenerationConfig`'s fields that are ours under the same name, or another one.
+_GENERATION_CONFIG_FIELDS = {
+    "temperature": "temperature",
+    "top_k": "top_k",
+    "top_p": "top_p",
+    "num_return_sequences": "num_tunes",
+}
+
+
+def _generation_config_advice(config: Any) -> str:
+    """What to pass instead of ``generation_config=config``: the sampling fields it sets, by
+    our names (``num_return_sequences`` is ``num_tunes``; ``do_sample=False``, greedy in
+    transformers, is ``temperature=0``). It is not read itself: its unset fields mean
+    transformers' defaults (greedy, ``top_k=50``) and its other fields (``num_beams``,
+    ``repetition_penalty``...) have no counterpart here, so reading only some of them would
+    sample neither as transformers would nor as asked; the advice is a call to copy.
+
+    >>> from transformers import GenerationConfig
+    >>> _generation_config_advice(GenerationConfig(do_sample=True, temperature=0.7, top_p=0.9))
+    'pass the sampling arguments by name: temperature=0.7, top_p=0.9'
+    >>> _generation_config_advice(GenerationConfig())
+    'pass the sampling arguments by name (temperature=, top_k=, top_p=, num_tunes=)'
+    """
+    advice = TRANSFORMERS_ONLY["generation_config"]
+    fields = {
+        ours: getattr(config, theirs)
+        for theirs, ours in _GENERATION_CONFIG_FIELDS.items()
+        if getattr(config, theirs, None) is not None
+    }
+    if getattr(config, "do_sample", True) is False:
+        fields["temperature"] = 0
+    if not fields:
+        return f"{advice} ({', '.join(f'{ours}=' for ours in _GENERATION_CONFIG_FIELDS.values())})"
+    return f"{advice}: {', '.join(f'{name}={value!r}' for name, value in fields.items())}"
 
 
 def tune_generator_arguments(kwargs: dict[str, Any], caller: str) -> dict[str, Any]:
@@ -81,6 +147,8 @@ def tune_generator_arguments(kwargs: dict[str, Any], caller: str) -> dict[str, A
     """
     for name, instead in TRANSFORMERS_ONLY.items():
         if name in kwargs:
+            if name == "generation_config":
+                instead = _generation_config_advice(kwargs[name])
             raise TypeError(f"{caller} takes no {name}=: {instead}")
     kwargs = dict(kwargs)
     num_return_sequences = kwargs.pop("num_return_sequences", None)
@@ -149,8 +217,9 @@ class AbcGenerationPipeline(Pipeline):
       CPU or a GPU alike (the model's device: ``cuda:0`` by default where there is one);
     - ``generated_text`` is always the whole tune (the incipit's bars included), so there is no
       ``return_full_text``/``return_text``/``return_tensors``, nor ``max_new_tokens`` or
-      ``do_sample`` (length is ``num_bars``/``max_rows``, ``temperature=0`` is greedy): each
-      is refused with what to use instead, as is an argument `TuneGenerator.generate` lacks;
+      ``do_sample`` (length is ``num_bars``/``max_rows``, ``temperature=0`` is greedy), nor
+      beams, ``streamer``, ``generation_config``... (`TRANSFORMERS_ONLY`): each is refused
+      with what to use instead, as is an argument `TuneGenerator.generate` lacks;
     - ``batch_size`` changes nothing (see `__call__`), and an error on an input of a list
       names that input (``input 2 of 3: ...``).
     """
@@ -267,22 +336,29 @@ def _name_input(err: Exception, index: int, count: int) -> None:
 def refuse_unknown_arguments(kwargs: dict[str, Any], caller: str, takes: str) -> None:
     """A `TypeError` naming the ``kwargs`` that `TuneGenerator.generate` does not take (beside
     ``prompt``, which ``caller`` handles) and listing those it does, after the names ``caller``
-    ``takes`` itself: transformers' ``num_beams=3`` or a misspelt ``tempreature=`` get one line
-    that says what the call takes, not Python's "unexpected keyword" from inside the sampler.
+    ``takes`` itself: a misspelt ``tempreature=`` gets one line that says what the call takes
+    (and the name it is close to), not Python's "unexpected keyword" from inside the sampler.
     Nothing is checked without the package (the call then says it is needed).
 
-    >>> refuse_unknown_arguments({"num_beams": 3}, "model.generate", "tokenizer, prompt")
+    >>> refuse_unknown_arguments({"top_kk": 5}, "model.generate", "tokenizer, prompt")
     Traceback (most recent call last):
     ...
-    TypeError: model.generate got unexpected argument(s) num_beams; it takes tokenizer, prompt ...
+    TypeError: model.generate got unexpected argument(s) top_kk (did you mean 'top_k'?); ...
     """
     known = _generate_arguments()
     unknown = sorted(set(kwargs).difference(known, {"prompt"})) if known else []
     if unknown:
+        named = ", ".join(name + _did_you_mean(name, known) for name in unknown)
         raise TypeError(
-            f"{caller} got unexpected argument(s) {', '.join(unknown)}; it takes {takes} and "
+            f"{caller} got unexpected argument(s) {named}; it takes {takes} and "
             f"those of TuneGenerator.generate: {', '.join(known)}"
         )
+
+
+def _did_you_mean(name: str, known: list[str]) -> str:
+    """`` (did you mean 'temperature'?)`` for a ``name`` close to one of ``known``, else ""."""
+    near = difflib.get_close_matches(name, known, n=1, cutoff=0.7)
+    return f" (did you mean {near[0]!r}?)" if near else ""
 
 
 def _generate_arguments() -> list[str]:

@@ -233,19 +233,63 @@ def test_model_generate_reads_transformers_generation_arguments(generator):
 
 
 def test_model_generate_refuses_other_transformers_arguments_in_one_line(generator):
-    """``num_beams=3`` (or a misspelt name) failed with Python's "TuneGenerator.generate() got
-    an unexpected keyword argument", naming an inner class; now refused as the abc-generation
-    pipeline refuses it, listing what model.generate takes."""
+    """A misspelt name failed with Python's "TuneGenerator.generate() got an unexpected keyword
+    argument", naming an inner class; now refused as the abc-generation pipeline refuses it,
+    listing what model.generate takes and the name it is close to."""
     model, tok = generator.model, generator.tokenizer
     takes = r"; it takes tokenizer, prompt and those of TuneGenerator.generate: .*num_bars"
     with pytest.raises(
-        TypeError, match=r"^model.generate got unexpected argument\(s\) num_beams" + takes
+        TypeError,
+        match=r"^model.generate got unexpected argument\(s\) tempreature "
+        r"\(did you mean 'temperature'\?\), zzz" + takes,
     ):
-        model.generate(tok, 1, num_beams=3)
-    with pytest.raises(TypeError, match=r"argument\(s\) repetition_penalty, tempreature;"):
-        model.generate(tok, 1, tempreature=0.5, repetition_penalty=1.2)
+        model.generate(tok, 1, tempreature=0.5, zzz=1)
     prompt = "X:1\nM:6/8\nL:1/8\nK:G\n|:GAG GAB|"
     assert len(model.generate(tok, 1, prompt=prompt, seed=0, num_bars=2)) == 1  # still taken
+
+
+@pytest.mark.parametrize(
+    "name, value, instead",
+    [
+        ("num_beams", 3, "no beam search: .*temperature=0"),
+        ("num_beam_groups", 2, "no beam search"),
+        ("repetition_penalty", 1.2, "no repetition penalty: .*top_p"),
+        ("no_repeat_ngram_size", 3, "no repetition penalty"),
+        ("min_new_tokens", 10, "min_bars is the fewest bars"),
+        ("min_length", 10, "min_bars is the fewest bars"),
+        ("max_length", 100, r"bars \(num_bars=16\) and rows \(max_rows\)"),
+        ("eos_token_id", 2, "<end> and pad tokens are fixed; .*num_bars"),
+        ("pad_token_id", 0, "<end> and pad tokens are fixed"),
+        ("output_scores", True, "returns the tunes themselves .GeneratedTune.*no scores"),
+        ("return_dict_in_generate", True, "returns the tunes themselves"),
+        ("streamer", object(), "no streaming: .*should_stop=<callable>"),
+    ],
+)
+def test_model_generate_says_what_it_does_instead_of_transformers_arguments(
+    generator, name, value, instead
+):
+    """transformers' ``num_beams``, ``streamer``, ``repetition_penalty``... fell through to the
+    generic "unexpected argument(s)" list; each now says what this model does instead."""
+    model, tok = generator.model, generator.tokenizer
+    with pytest.raises(TypeError, match=rf"^model.generate takes no {name}=: .*{instead}"):
+        model.generate(tok, 1, **{name: value})
+
+
+def test_model_generate_translates_a_generation_config_into_arguments(generator):
+    """``generation_config=GenerationConfig(...)`` fell through to the generic list; it is
+    refused (its defaults mean greedy decoding in transformers) with the call to make instead,
+    its sampling fields under our names."""
+    from transformers import GenerationConfig
+
+    model, tok = generator.model, generator.tokenizer
+    config = GenerationConfig(do_sample=True, temperature=0.7, top_k=20, num_return_sequences=2)
+    advice = "pass the sampling arguments by name: temperature=0.7, top_k=20, num_tunes=2$"
+    with pytest.raises(TypeError, match=r"^model.generate takes no generation_config=: " + advice):
+        model.generate(tok, generation_config=config)
+    with pytest.raises(TypeError, match=r"by name: temperature=0$"):
+        model.generate(tok, generation_config=GenerationConfig(do_sample=False))
+    with pytest.raises(TypeError, match=r"by name \(temperature=, top_k=, top_p=, num_tunes=\)$"):
+        model.generate(tok, generation_config=GenerationConfig())
 
 
 def test_model_generate_without_the_package_gives_advice_that_works(generator, monkeypatch):

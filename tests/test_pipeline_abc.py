@@ -114,8 +114,27 @@ def test_num_return_sequences_and_the_text_generation_names(model_dir):
         pipe(INCIPIT, return_full_text=False)
     with pytest.raises(TypeError, match="takes no max_new_tokens=: .* bars .num_bars=16."):
         pipe(None, max_new_tokens=50)
-    with pytest.raises(TypeError, match=r"unexpected argument\(s\) tempreature; .* temperature"):
+    with pytest.raises(
+        TypeError, match=r"unexpected argument\(s\) tempreature \(did you mean 'temperature'\?\); "
+    ):
         pipeline("abc-generation", model=model_dir, tempreature=0.5)
+
+
+def test_transformers_generation_arguments_say_what_to_use_instead(model_dir):
+    """``num_beams``, ``streamer``, ``generation_config``... fell through to the generic
+    "unexpected argument(s)" list, at the call and at ``pipeline(...)``; each now says what
+    this pipeline does instead."""
+    from transformers import GenerationConfig
+
+    pipe = pipeline("abc-generation", model=model_dir)
+    with pytest.raises(TypeError, match="^abc-generation takes no num_beams=: there is no beam"):
+        pipe(None, num_beams=4)
+    with pytest.raises(TypeError, match="takes no streamer=: there is no streaming"):
+        pipe(None, streamer=object())
+    with pytest.raises(TypeError, match="takes no generation_config=: .* by name: top_p=0.9$"):
+        pipe(None, generation_config=GenerationConfig(top_p=0.9))
+    with pytest.raises(TypeError, match="takes no repetition_penalty=: there is no repetition"):
+        pipeline("abc-generation", model=model_dir, repetition_penalty=1.2)
 
 
 def test_an_error_on_an_input_of_a_list_names_the_input(model_dir):
