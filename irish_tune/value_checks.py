@@ -17,7 +17,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Optional
 
-from tokenization.abc_tune import WRITTEN_METER_SYMBOLS, meter_as_written
+from tokenization.abc_tune import METER_RE, WRITTEN_METER_SYMBOLS, meter_as_written
 
 __all__ = [
     "MAX_DENOMINATOR",
@@ -34,9 +34,6 @@ __all__ = [
 MAX_DENOMINATOR = 64
 _POWERS = "1, 2, 4, 8, 16, 32, 64"
 _FRACTION = re.compile(r"\s*(\d+)\s*/\s*(\d+)\s*")
-#: an ``M:`` meter without its spaces, as `tokenization.abc_header.parse_meter` reads it: ``N/D``
-#: or an additive one, ``2+3/8`` or ``(2+3+2)/8`` (ABC 2.1 §3.1.6: the grouping of the beats)
-_METER = re.compile(r"\(?(\d+(?:\+\d+)*)\)?/(\d+)")
 
 
 def _note_value(denominator: int) -> bool:
@@ -46,11 +43,13 @@ def _note_value(denominator: int) -> bool:
 
 def _meter_parts(compact: str) -> tuple[int, int]:
     """The numerator (an additive one summed) and denominator of a meter written without spaces,
-    ``(0, 0)`` when `_METER` cannot read it."""
-    m = _METER.fullmatch(compact)
-    if m is None:
+    as `tokenization.abc_header.parse_meter` reads it (`METER_RE`); ``(0, 0)`` when it cannot
+    read it (``(2+3/8``) or a part of the sum is zero (``0+5/8``)."""
+    m = METER_RE.fullmatch(compact)
+    parts = [] if m is None else [int(part) for part in m[2].split("+")]
+    if m is None or 0 in parts:
         return 0, 0
-    return sum(int(part) for part in m[1].split("+")), int(m[2])
+    return sum(parts), int(m[3])
 
 
 def check_meter(meter: str) -> str:
@@ -88,20 +87,16 @@ def check_meter(meter: str) -> str:
 
 def meter_as_asked(asked: str, meter: str | None) -> str | None:
     """The ``M:`` value to write for ``meter`` (``N/D``, as `check_meter` read ``asked``):
-    ``asked`` without its spaces when it is an additive meter that sums to ``meter`` (``2+3/8``
-    stays ``2+3/8``, not 5/8: it says how the beats are grouped, ABC 2.1 §3.1.6), else as the
-    reader writes a tune back (`tokenization.abc_tune.meter_as_written`: ``C|`` for 2/2).
+    ``asked`` as the reader writes a tune back (`tokenization.abc_tune.meter_as_written`), so
+    without its spaces when it is an additive meter that sums to ``meter`` (``2+3/8`` stays
+    ``2+3/8``, not 5/8: it says how the beats are grouped, ABC 2.1 §3.1.6) or ``C|`` for 2/2.
 
     >>> meter_as_asked(" 2 + 3/8", "5/8"), meter_as_asked("(3+2+3)/8", "8/8")
     ('2+3/8', '(3+2+3)/8')
     >>> meter_as_asked("C|", "2/2"), meter_as_asked("5/8", "5/8"), meter_as_asked("2+3/8", "6/8")
     ('C|', '5/8', '6/8')
     """
-    compact = asked.replace(" ", "")
-    numerator, denominator = _meter_parts(compact)
-    if "+" in compact and meter == f"{numerator}/{denominator}":
-        return compact
-    return meter_as_written(compact, meter)
+    return meter_as_written(asked, meter)
 
 
 def check_unit_length(unit_length: str | Fraction) -> Fraction:

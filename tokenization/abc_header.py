@@ -26,7 +26,7 @@ from .abc_header_directives import HeaderDirectives
 from .abc_lexer import clipped, read_number, shown, user_symbol
 from .abc_tempo import tempo_form_warning
 from .abc_titles import TitleFields, continued_values, header_title, text_tune_name, tune_name
-from .abc_tune import WRITTEN_METER_SYMBOLS, in_force_at, meter_as_written
+from .abc_tune import METER_RE, WRITTEN_METER_SYMBOLS, in_force_at, meter_as_written
 from .abc_tunebook import (
     NO_ENDTEXT,
     NOT_READ_AFTER_BLANK,
@@ -125,27 +125,35 @@ MAX_METER_PART = 64
 
 def parse_meter(value: str) -> str | None:
     """The meter of an ``M:`` value as ``N/D`` (None for free meter); a `ValueError` for
-    one that cannot be read, is zero, or has a numerator or denominator above
+    one that cannot be read (an additive one with unbalanced brackets, ``(2+3/8``, too), is
+    zero or has a part that is (``0+5/8``), or has a numerator or denominator above
     `MAX_METER_PART` (64).
 
-    >>> [parse_meter(v) for v in ("4/4", "C", "C|", "none", "2+3/8")]
-    ['4/4', '4/4', '2/2', None, '5/8']
+    >>> [parse_meter(v) for v in ("4/4", "C", "C|", "none", "2+3/8", "(2+3+2)/8")]
+    ['4/4', '4/4', '2/2', None, '5/8', '7/8']
+    >>> parse_meter("2+3)/8")
+    Traceback (most recent call last):
+    ...
+    ValueError: cannot read meter '2+3)/8' (unbalanced brackets)
     """
     v = value.replace(" ", "")
     if v in ("", "none", "None", "NONE"):
         return None
     if v in WRITTEN_METER_SYMBOLS:  # common and cut time, ``C`` and ``C|``
         return WRITTEN_METER_SYMBOLS[v]
-    m = re.fullmatch(r"\(?(\d+(?:\+\d+)*)\)?/(\d+)", v)
+    m = METER_RE.fullmatch(v)
     if m is None:
-        raise ValueError(f"cannot read meter {shown(value.strip())}")
+        hint = " (unbalanced brackets)" if v.count("(") != v.count(")") else ""
+        raise ValueError(f"cannot read meter {shown(value.strip())}{hint}")
     # `read_number` checks the count of digits first: `int` raises on more than 4,300
-    parts = [read_number(part, MAX_METER_PART) for part in m[1].split("+")]
+    parts = [read_number(part, MAX_METER_PART) for part in m[2].split("+")]
     counts = [part for part in parts if part is not None]
     num = sum(counts) if len(counts) == len(parts) else None
-    den = read_number(m[2], MAX_METER_PART)
+    den = read_number(m[3], MAX_METER_PART)
     if num == 0 or den == 0:
         raise ValueError(f"zero meter {shown(value.strip())}")
+    if 0 in counts:  # ``0+5/8``: a group of no beats
+        raise ValueError(f"zero part in additive meter {shown(value.strip())}")
     if num is None or den is None or num > MAX_METER_PART:
         raise ValueError(
             f"meter {shown(value.strip())} too large (numerator and denominator at most "
@@ -555,7 +563,8 @@ class HeaderFields(TitleFields, HeaderDirectives):
 
     def _change_meter(self, meter: str | None, written: str) -> None:
         """Record a meter change (a later change at the same token replaces it), and the
-        symbol it was ``written`` as, ``C`` or ``C|`` (`AbcTune.meter_symbols`)."""
+        symbol it was ``written`` as, ``C`` or ``C|``, or its additive spelling, ``2+3/8``
+        (`AbcTune.meter_symbols`)."""
         at = len(self.tokens)
         _replace_change(self.meter_changes, at).append((at, meter))
         self.meter = meter

@@ -11,6 +11,7 @@ topic modules (`abc_bars`, `abc_notes`) make tokens and errors without importing
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from typing import Any, NamedTuple
 from .keys import Key
 
 __all__ = [
+    "METER_RE",
     "WRITTEN_METER_SYMBOLS",
     "AbcParseError",
     "AbcTune",
@@ -33,6 +35,11 @@ __all__ = [
 #: The ``M:`` symbols of common and cut time, ``C`` (4/4) and ``C|`` (2/2): the reader reads
 #: them as ``N/D`` (`AbcTune.meter`), and the writers write them back as they were written.
 WRITTEN_METER_SYMBOLS = {"C": "4/4", "C|": "2/2"}
+#: An ``M:`` meter without its spaces, as the reader reads it (`abc_header.parse_meter`): ``N/D``
+#: or additive, ``2+3/8`` or ``(2+3+2)/8`` (ABC 2.1 §3.1.6: how the beats are grouped), the
+#: brackets around the whole numerator or none (``(2+3/8`` is no meter). Group 2 is the
+#: numerator (its parts joined by ``+``), group 3 the denominator.
+METER_RE = re.compile(r"(\()?(\d+(?:\+\d+)*)(?(1)\))/(\d+)")
 
 
 class AbcParseError(ValueError):
@@ -117,8 +124,9 @@ class AbcTune:
     #: header's, and so do the measure features of the rows.
     meter_changes: list[tuple[int, str | None]] = field(default_factory=list)
     #: the mid-tune meter changes of `meter_changes` written as a symbol of `WRITTEN_METER_SYMBOLS`
-    #: (``[M:C|]``): ``{index of the first token under the new meter: "C|"}``; the writers
-    #: write them back so (`written_meter_changes`), the reader reads them as ``N/D``.
+    #: (``[M:C|]``) or as an additive meter (``[M:2+3/8]``, without its spaces;
+    #: `meter_as_written`): ``{index of the first token under the new meter: "C|"}``; the
+    #: writers write them back so (`written_meter_changes`), the reader reads them as ``N/D``.
     meter_symbols: dict[int, str] = field(default_factory=dict)
     #: mid-tune key changes (an inline ``[K:...]``, a ``K:`` line in the body; not one that
     #: sets a clef alone): ``(index of the first token under the new key, key)``. The reader
@@ -190,20 +198,25 @@ class AbcTune:
     @property
     def written_meter(self) -> str | None:
         """The ``M:`` value to write the tune with: the header's ``C`` or ``C|`` as it was
-        written (`WRITTEN_METER_SYMBOLS`; `meter` reads them as 4/4 and 2/2), else `meter`.
-        Pass it to `write_abc` (``meter=tune.written_meter``): a tune in cut time stays ``C|``.
+        written (`WRITTEN_METER_SYMBOLS`; `meter` reads them as 4/4 and 2/2), or its additive
+        meter without spaces (``2+3/8``; `meter` reads it as 5/8), else `meter`
+        (`meter_as_written`). Pass it to `write_abc` (``meter=tune.written_meter``): a tune in
+        cut time stays ``C|``, one in ``2+3/8`` keeps its grouping of the beats.
 
         >>> from tokenization.abc_parser import parse_abc
         >>> cut = parse_abc("X:1\\nM:C|\\nL:1/8\\nK:G\\nGABc dedB|")
         >>> cut.meter, cut.written_meter, parse_abc("M:6/8\\nK:G\\nGAB|").written_meter
         ('2/2', 'C|', '6/8')
+        >>> parse_abc("M:2 + 3/8\\nK:G\\nGA BcD|").written_meter
+        '2+3/8'
         """
         written = self.fields.get("M") or [""]
         return meter_as_written(written[-1], self.meter)
 
     def written_meter_changes(self) -> list[tuple[int, str | None]]:
-        """`meter_changes` as they were written: a ``C`` or ``C|`` one as that symbol
-        (`meter_symbols`), the others ``N/D``; the writer's ``meter_changes``.
+        """`meter_changes` as they were written: a ``C`` or ``C|`` one as that symbol, an
+        additive one as that sum (`meter_symbols`), the others ``N/D``; the writer's
+        ``meter_changes``.
 
         >>> from tokenization.abc_parser import parse_abc
         >>> tune = parse_abc("M:6/8\\nL:1/8\\nK:G\\nGAB cBA|[M:C|]GABc dedB|[M:3/4]GA Bc d2|")
@@ -251,18 +264,32 @@ class AbcTune:
 def meter_as_written(written: str, meter: str | None) -> str | None:
     """The ``M:`` value to write for ``meter`` (``N/D``, as the reader read ``written``):
     ``written`` without its spaces when it is a symbol of `WRITTEN_METER_SYMBOLS` for that meter
-    (``C|`` for 2/2), else ``meter``.
+    (``C|`` for 2/2) or an additive meter that sums to it (``2+3/8`` for 5/8: it says how the
+    beats are grouped, ABC 2.1 §3.1.6), else ``meter``.
 
     >>> meter_as_written(" C| ", "2/2"), meter_as_written("C", "4/4")
     ('C|', 'C')
-    >>> meter_as_written("4/4", "4/4")
-    '4/4'
+    >>> meter_as_written(" 2 + 3/8", "5/8"), meter_as_written("(3+2+3)/8", "8/8")
+    ('2+3/8', '(3+2+3)/8')
+    >>> meter_as_written("4/4", "4/4"), meter_as_written("2+3/8", "6/8")
+    ('4/4', '6/8')
 
-    >>> meter_as_written("C", "2/2"), meter_as_written("none", None)
-    ('2/2', None)
+    >>> meter_as_written("C", "2/2"), meter_as_written("none", None), meter_as_written("", None)
+    ('2/2', None, None)
     """
     symbol = written.replace(" ", "")
-    return symbol if WRITTEN_METER_SYMBOLS.get(symbol, "") == meter else meter
+    if meter is not None and meter in (WRITTEN_METER_SYMBOLS.get(symbol), _additive_sum(symbol)):
+        return symbol
+    return meter
+
+
+def _additive_sum(compact: str) -> str | None:
+    """The additive meter ``compact`` (written without spaces, ``2+3/8``) summed as ``N/D``
+    (``5/8``); None for any other ``M:`` value (``5/8``, ``C|``, ``none``)."""
+    m = METER_RE.fullmatch(compact)
+    if m is None or "+" not in m[2]:
+        return None
+    return f"{sum(int(part) for part in m[2].split('+'))}/{int(m[3])}"
 
 
 def in_force_at(changes: Sequence[tuple[int, Any]], index: int, header: Any) -> Any:
