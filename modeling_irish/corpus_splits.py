@@ -15,7 +15,7 @@ import itertools
 import math
 import numbers
 import random
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 
 __all__ = [
     "SPLIT_METHODS",
@@ -52,15 +52,33 @@ def shared_key_components(keys: Sequence[Iterable[Hashable]]) -> list[int]:
     return [find(i) for i in range(len(keys))]
 
 
+def _ratio_numbers(split_ratios: object) -> list[float]:
+    """The items of ``split_ratios`` as floats; a ``ValueError`` naming what was given for one
+    number (``0.9``, as ``train_test_split``'s ``test_size``), a dict of splits or a string
+    (``"811"`` read as ``8, 1, 1``), or an item that is not a number (``None``)."""
+    if isinstance(split_ratios, (str, bytes, Mapping)) or not isinstance(split_ratios, Iterable):
+        raise ValueError(
+            f"split_ratios must be 3 numbers (train, validation, test), as a tuple or list, "
+            f"got {type(split_ratios).__name__} {split_ratios!r}: e.g. (0.9, 0.05, 0.05)"
+        )
+    items = list(split_ratios)
+    try:
+        return [float(r) for r in items]
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"split_ratios must be 3 finite, non-negative numbers, got {tuple(items)!r}"
+        ) from None
+
+
 def check_ratios(split_ratios: Sequence[float]) -> list[float]:
-    """The train / validation / test ratios made shares of 1; a ``ValueError`` unless they are
-    3 finite, non-negative numbers, not all 0 (a NaN compares false with everything, so the
-    range checks alone let it through).
+    """The train / validation / test ratios made shares of 1 (divided by their sum); a
+    ``ValueError`` unless they are 3 finite, non-negative numbers, not all 0 (a NaN compares
+    false with everything, so the range checks alone let it through).
 
     >>> check_ratios((2, 1, 1))
     [0.5, 0.25, 0.25]
     """
-    ratios = [float(r) for r in split_ratios]
+    ratios = _ratio_numbers(split_ratios)
     if len(ratios) != len(SPLIT_NAMES) or not all(map(math.isfinite, ratios)):
         raise ValueError(
             f"split_ratios must be 3 finite, non-negative numbers, got {split_ratios!r}"

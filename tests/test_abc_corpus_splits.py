@@ -88,6 +88,27 @@ def test_the_loader_refuses_non_finite_ratios_before_reading_anything(tmp_path, 
             load_abc_corpus(book, split_ratios=bad, split_method="hash")
 
 
+@pytest.mark.parametrize(
+    ("bad", "said"),
+    [
+        (0.9, "float 0.9"),  # one number, as train_test_split's test_size
+        ({"train": 0.9, "validation": 0.05, "test": 0.05}, "dict {'train'"),
+        ("811", "str '811'"),  # was read as (8, 1, 1)
+        ("0.9,0.05,0.05", "str '0.9,"),  # was "could not convert string to float: '.'"
+        ((0.9, None, 0.1), r"numbers, got \(0.9, None, 0.1\)"),
+    ],
+)
+def test_the_loader_refuses_ratios_that_are_not_three_numbers_saying_what_it_got(
+    tmp_path, bad, said
+):
+    """A dict of splits, one number or a string gave an obscure traceback from float()
+    ("could not convert string to float: 'train'", "'float' object is not iterable"), and a
+    3-character string was split into its characters."""
+    book = write(tmp_path / "book.abc", [tune(1, "One")])
+    with pytest.raises(ValueError, match=f"split_ratios must be 3 .*{said}"):
+        load_abc_corpus(book, split_ratios=bad)
+
+
 @pytest.mark.parametrize("seed", [-1, "1", 1.5, True])
 def test_the_loader_refuses_a_bad_seed_before_reading_anything(tmp_path, monkeypatch, seed):
     """The seed was checked only by split_groups, after every tune was parsed: a whole
