@@ -11,7 +11,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 from irish_tune.value_checks import check_formats
 from tokenization.capped_warnings import CappedWarnings
@@ -28,6 +28,7 @@ __all__ = [
     "MIDI_LONGEST_WAIT",
     "PlayedEvent",
     "RenderError",
+    "RenderingStopped",
     "SoundFontError",
     "find_soundfont",
     "played_events",
@@ -51,6 +52,16 @@ SOUNDFONT_PATHS = (
 FORMATS = ("svg", "midi", "wav", "musicxml")
 #: what `render_abc` (and ``irish-tune render``) makes unless told: MusicXML only when asked
 DEFAULT_FORMATS = ("svg", "midi", "wav")
+
+
+class RenderingStopped(Exception):
+    """Raised by `render_abc` when its ``should_stop`` says yes before a format: the caller's
+    request was cut short (the demo's Stop). No file of the tune is written; an earlier
+    rendering of it is left as it was. Not a `RenderError`: the tune did not fail."""
+
+    def __init__(self, stem: str, before: str) -> None:
+        super().__init__(f"the rendering of {stem} was stopped, as asked, before its {before}")
+        self.stem, self.before = stem, before
 
 
 class SoundFontError(RenderError, ValueError):
@@ -349,6 +360,7 @@ def render_abc(
     line_offset: int = 0,
     taken: Collection[str] = (),
     said: CappedWarnings | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> dict[str, list[str] | str]:
     """Render one tune to ``stem.svg``, ``stem.mid``, ``stem.wav`` and ``stem.musicxml`` (those
     asked for, of `FORMATS`; by default `DEFAULT_FORMATS`; a `ValueError` names one that is
@@ -382,14 +394,18 @@ def render_abc(
     (verovio, in a process of its own, crashes on some malformed ABC, unbalanced chords among
     them: that too is a `RenderError`, `to_svg`). ``line_offset`` is added to the line of such
     an error (the tune's place in its file, `RawTune.line_offset`). ``taken``: paths no SVG
-    page may take (`to_svg`).
+    page may take (`to_svg`). ``should_stop``, checked before each format (not during one: a
+    running engraver or fluidsynth is left to finish), stops the rendering when it says yes
+    (`RenderingStopped`: nothing of the tune written, as on a failure).
     """
     formats = check_formats(formats, FORMATS)  # an unknown, empty or repeated one: refused
     _check_readable(abc, line_offset)
     out: dict = {"skipped": [], "failed": []}
     kept: Kept = []  # unmarked files: said once the tune is rendered, not if it fails
+    check = _stop_check(stem, should_stop)
     with replacing_files() as group:  # a failure: no file renamed into place, none removed
         if "svg" in formats:
+            check("SVG")
             out["svg"] = to_svg(abc, stem + ".svg", taken, group=group, kept=kept)
             # an earlier rendering's pages beyond the new last one, or moved aside, go with it
             pages = len(out["svg"])
@@ -397,18 +413,22 @@ def render_abc(
             for page in out["removed"]:
                 group.remove_with(page)
         if "midi" in formats:
+            check("MIDI")
             out["midi"] = to_midi(abc, stem + ".mid", tempo=tempo, group=group, said=said)
         missing = _wav_tools(soundfont)[2] if "wav" in formats else None
         if missing:
             out["skipped"].append(f"wav: {missing}")
         elif "wav" in formats and "midi" in formats:
+            check("WAV")
             midi_path = group.staged(stem + ".mid")  # the new MIDI, not yet in place
             out["wav"] = to_wav(
                 midi_path, stem + ".wav", soundfont, group=group, midi_name=stem + ".mid"
             )
         elif "wav" in formats:
+            check("WAV")
             out["wav"] = _wav_alone(abc, stem + ".wav", soundfont, tempo, group, said)
         if "musicxml" in formats:
+            check("MusicXML")
             try:
                 out["musicxml"] = to_musicxml(abc, stem + ".musicxml", group=group)
             except RenderError as err:  # not the tune's other formats' fault: they are kept
@@ -417,6 +437,17 @@ def render_abc(
         warn_unmarked(file, reason, instead, said)
     out["kept"] = [file for file, _, _ in kept]
     return out
+
+
+def _stop_check(stem: str, should_stop: Callable[[], bool] | None) -> Callable[[str], None]:
+    """What `render_abc` calls before each format (its name): raises `RenderingStopped` when
+    ``should_stop`` says yes; does nothing without one."""
+
+    def check(before: str) -> None:
+        if should_stop is not None and should_stop():
+            raise RenderingStopped(stem, before)
+
+    return check
 
 
 def _wav_alone(

@@ -269,3 +269,26 @@ def test_a_full_disk_leaves_no_svg_page_and_names_the_file(tmp_path, monkeypatch
     said = f"irish-tune render: {out / 'one-2.svg'}: No space left on device"
     assert capsys.readouterr().err.strip() == said
     assert list(out.iterdir()) == []
+
+
+def test_a_rendering_stopped_between_formats_writes_nothing_and_keeps_the_earlier_one(tmp_path):
+    """`render_abc` had no stop: a demo request cut short had each tune's formats made to the
+    end. ``should_stop``, asked before each format, now stops it with no file written."""
+    pytest.importorskip("verovio")
+    from modeling_irish.render import RenderingStopped
+
+    stem = str(tmp_path / "tune")
+    earlier = render_abc(ABC, stem, ["midi"])["midi"]
+    before = Path(earlier).read_bytes()
+    asked = []
+
+    def stop_before_midi() -> bool:  # no before the SVG, yes before the MIDI
+        asked.append(len(asked))
+        return len(asked) > 1
+
+    with pytest.raises(RenderingStopped, match="before its MIDI"):
+        render_abc("X:1\nT:o\nM:4/4\nL:1/8\nK:G\nGABc d4|]\n", stem, ["svg", "midi"],
+                   should_stop=stop_before_midi)  # fmt: skip
+    assert asked == [0, 1]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tune.mid"]  # no SVG, no temporary
+    assert Path(earlier).read_bytes() == before
