@@ -50,6 +50,7 @@ from .demo_page_text import _no_room_message, _notes_markdown, _page_terms, _use
 from .demo_stop import RequestsUnderWay, _close_now, _launch, _stop_line, _stop_on_sigterm
 from .generation_args import DEFAULT_MIN_BARS
 from .prompt_lines import prompt_error
+from .render import RenderingStopped
 
 if TYPE_CHECKING:
     from tokenization.tokenization_abc import AbcTokenizer
@@ -198,7 +199,10 @@ def generate_views(
     page to show, and still logged. ``on_step(done, total, what)`` is called before each of the
     ``num_tunes + 1`` steps (the sampling, then the rendering of each tune: "rendering tune 2 of
     3"), for the page's progress bar. ``should_stop`` is `TuneGenerator.generate`'s: checked
-    at each sampling step, it stops a request cut short (`GenerationStopped`, raised as is).
+    at each sampling step, it stops a request cut short (`GenerationStopped`, raised as is);
+    checked too before each tune's rendering and each of its formats (`render_abc`'s), it
+    stops the rendering there (`RenderingStopped`), the request's folder removed: no file of
+    a request cut short is left for the page to serve.
     ``min_bars`` is `TuneGenerator.generate`'s too: the fewest bars before the model may end a
     tune by itself (None: its default, `DEFAULT_MIN_BARS`, or ``num_bars`` if fewer)."""
     from tokenization.abc_tune import AbcParseError
@@ -234,21 +238,42 @@ def generate_views(
             raise ValueError(_page_terms(str(err))) from None
     warnings = noted + [w for w in distinct_messages(said) if w not in noted]
     folder = tempfile.mkdtemp(prefix="tune-", dir=out_dir)  # one a request: `prune_renderings`
+    try:
+        return _render_views(tunes, warnings, folder, step, should_stop)
+    except RenderingStopped:  # cut short: none of its files is shown, so none is kept
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+def _render_views(
+    tunes: list,
+    warnings: list[str],
+    folder: str,
+    step: Callable[[int, int, str], None],
+    should_stop: Callable[[], bool] | None,
+) -> list[GeneratedView]:
+    """`generate_views`' rendering of its sampled ``tunes`` into ``folder``, a view of each;
+    ``should_stop`` is checked before each tune and each of its formats (`RenderingStopped`)."""
     views = []
     for number, tune in enumerate(tunes, 1):
-        step(number, count + 1, f"rendering tune {number} of {len(tunes)}")
+        if should_stop is not None and should_stop():
+            raise RenderingStopped(os.path.join(folder, f"tune-{number}"), "first format")
+        step(number, len(tunes) + 1, f"rendering tune {number} of {len(tunes)}")
         view = GeneratedView(tune.engraved_abc or tune.abc, tune.valid, list(tune.errors))
         view.warnings = list(warnings)
         name = "the tune" if len(tunes) == 1 else f"tune {number}"
-        _render_view(view, os.path.join(folder, f"tune-{number}"), name)
+        _render_view(view, os.path.join(folder, f"tune-{number}"), name, should_stop)
         views.append(view)
     return views
 
 
-def _render_view(view: GeneratedView, stem: str, name: str) -> None:
+def _render_view(
+    view: GeneratedView, stem: str, name: str, should_stop: Callable[[], bool] | None = None
+) -> None:
     """Render ``view``'s ABC to ``stem``'s SVG, MIDI and WAV (those this machine can make) into
     the view, what could not be made in its ``notes`` (``name``, the tune, says which could not
-    be rendered) and what the rendering said in its ``warnings``."""
+    be rendered) and what the rendering said in its ``warnings``; ``should_stop``: `render_abc`'s
+    (`RenderingStopped`, raised as is)."""
     from .render import RenderError, render_abc, unavailable_formats
 
     missing = unavailable_formats(_FORMATS)
@@ -256,7 +281,8 @@ def _render_view(view: GeneratedView, stem: str, name: str) -> None:
     rendering = WarningRecorder(logging.getLogger("modeling_irish.render"))
     try:
         with rendering:
-            made = render_abc(view.abc, stem, [f for f in _FORMATS if f not in missing])
+            formats = [f for f in _FORMATS if f not in missing]
+            made = render_abc(view.abc, stem, formats, should_stop=should_stop)
     except RenderError as err:
         view.notes.append(f"{name} could not be rendered: {err}")
         return
@@ -302,7 +328,7 @@ def build_demo(
     the API outside a control's range (`generate_values`, `checked_number`). gradio missing
     is an `ImportError` that says how to install it. ``under_way`` (default: a new one) counts
     the Generate tab's requests under way; a request cut short (the page's Stop, `cut_all`)
-    stops its sampling within a step."""
+    stops its sampling within a step, its rendering before the next tune or format."""
     gr = import_gradio()
     from .generation_cli import load_generator
 
@@ -324,7 +350,8 @@ def _generate_controls(
 ) -> None:
     """The Generate tab's inputs, button and outputs, wired to `generate_views`: a place for
     each of the most tunes the page samples at once (`TUNES`), those not sampled hidden. Each
-    request is counted in ``under_way``, and its sampling stopped when it is cut short."""
+    request is counted in ``under_way``, and its sampling or rendering stopped when it is cut
+    short."""
     choices = [DEFAULT_RHYTHM, *known_rhythms(generator.tokenizer)]
     with gr.Row():
         rhythm = gr.Dropdown(choices, value=DEFAULT_RHYTHM, label="Rhythm")
@@ -371,7 +398,8 @@ def _generate_controls(
         flag = under_way.start()
         try:
             # abandon_on_cancel: the cancellation is not held until the thread ends; the thread
-            # (a daemon) sees the flag at its next step and ends with `GenerationStopped`
+            # (a daemon) sees the flag at its next step and ends with `GenerationStopped`, or
+            # before its next tune or format with `RenderingStopped`
             made = await anyio.to_thread.run_sync(
                 tunes_of, values, progress, flag.is_set, abandon_on_cancel=True
             )

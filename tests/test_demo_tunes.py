@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 
 import pytest
 from helpers import (  # noqa: F401 (fixtures)
@@ -131,3 +132,29 @@ def test_the_app_shows_its_progress_sampling_then_rendering_each_tune(
         ((2, 4), "rendering tune 2 of 3"),
         ((3, 4), "rendering tune 3 of 3"),
     ]
+
+
+def test_a_request_cut_during_rendering_renders_no_further_tune_and_leaves_no_file(
+    generator, tmp_path, monkeypatch, midi_only
+):
+    """Stop during the rendering (each tune's SVG, MIDI and WAV: seconds for many tunes) was
+    not heard: only the sampling checked ``should_stop``, and every tune was rendered to the
+    end. Now the rendering stops before the next tune, and the request's folder goes."""
+    import modeling_irish.render as render
+    from modeling_irish.render import RenderingStopped
+
+    cut, rendered = threading.Event(), []
+    real = render.render_abc
+
+    def spy(abc, stem, formats, **kwargs):
+        made = real(abc, stem, formats, **kwargs)
+        rendered.append(stem)
+        cut.set()  # the page's Stop, heard once the first tune is rendered
+        return made
+
+    monkeypatch.setattr(render, "render_abc", spy)
+    with pytest.raises(RenderingStopped, match="tune-2"):
+        generate_views(generator, "jig", "G", 4, 1.0, 5, out_dir=str(tmp_path), num_tunes=3,
+                       should_stop=cut.is_set)  # fmt: skip
+    assert len(rendered) == 1, rendered
+    assert os.listdir(tmp_path) == []  # not even the first tune's files, never shown
