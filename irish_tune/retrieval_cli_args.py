@@ -42,6 +42,13 @@ def add_index_args(parser: argparse.ArgumentParser) -> None:
         "default); --no-unfold-repeats: as written, the earlier index, about 0.7x the time "
         "a query.",
     )
+    parser.add_argument(
+        "--threads",
+        type=positive_int,
+        default=1,
+        help="torch threads while embedding (default 1: on a busy 2-core machine 2 threads "
+        "spin-wait, about 8x slower; more may help on an idle many-core machine).",
+    )
 
 
 def index_usage_problem(args: argparse.Namespace) -> str | None:

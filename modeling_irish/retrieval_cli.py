@@ -108,7 +108,13 @@ def run_index(args: argparse.Namespace) -> int:
         model, tokenizer = load_model_and_tokenizer(args.model)
     else:
         model, tokenizer = None, load_abc_tokenizer(args.tokenizer)
-    index = TuneIndex.build(model, tokenizer, args.corpus, unfold_repeats=args.unfold_repeats)
+    index = TuneIndex.build(
+        model,
+        tokenizer,
+        args.corpus,
+        unfold_repeats=args.unfold_repeats,
+        num_threads=getattr(args, "threads", 1),
+    )
     if args.model is not None:
         index.meta["model"] = os.path.abspath(args.model)
     if args.tokenizer is not None:

@@ -250,12 +250,17 @@ def embed_tunes(
     batch_size: int = 64,
     max_rows: Optional[int] = None,
     desc: Optional[str] = None,
+    num_threads: Optional[int] = 1,
 ) -> np.ndarray:
     """`(n, projection_dim)` float32 normalised tune embeddings of `(input_ids, measure_numbers)`
     pairs, batched by length (`max_rows` cuts long tunes to their first rows; `desc`: show a
     progress bar with that label). The model embeds in eval mode and is left in its own mode
-    (`eval_mode`), so identifying in the middle of training does not turn its dropout off."""
-    with eval_mode(model):
+    (`eval_mode`), so identifying in the middle of training does not turn its dropout off.
+    `num_threads`: torch threads while embedding, restored after (default 1: the GRU's small
+    per-step ops spin-wait with 2 threads on a busy 2-core machine, 500 settings 12-17 s on
+    1 thread against 122-141 s on 2, docs/BENCHMARKS.md; None: torch's own)."""
+    _check_threads(num_threads)
+    with torch_threads(num_threads), eval_mode(model):
         collate = AbcDataCollator()
         device = next(model.parameters()).device
         order = np.argsort([len(r[0]) for r in rows], kind="stable")
@@ -299,11 +304,12 @@ class StreamedTuneEmbeddings:
         batch_size: int = 64,
         max_rows: Optional[int] = None,
         chunk_size: int = 512,
+        num_threads: Optional[int] = 1,
     ) -> None:
         if chunk_size < 1:
             raise ValueError(f"StreamedTuneEmbeddings: chunk_size must be >= 1, got {chunk_size}")
         self.model, self.batch_size, self.max_rows = model, batch_size, max_rows
-        self.chunk_size = chunk_size
+        self.chunk_size, self.num_threads = chunk_size, num_threads
         self._pending: list[tuple[np.ndarray, np.ndarray]] = []
         self._done: list[np.ndarray] = []
 
@@ -324,20 +330,29 @@ class StreamedTuneEmbeddings:
     def _embed_pending(self, desc: Optional[str] = None) -> None:
         if self._pending:
             rows, self._pending = self._pending, []
-            embeds = embed_tunes(self.model, rows, self.batch_size, self.max_rows, desc)
+            embeds = embed_tunes(
+                self.model, rows, self.batch_size, self.max_rows, desc, self.num_threads
+            )
             self._done.append(embeds)
 
 
 @torch.no_grad()
 def embed_titles(
-    model: Any, titles: Sequence[str], batch_size: int = 256, desc: Optional[str] = None
+    model: Any,
+    titles: Sequence[str],
+    batch_size: int = 256,
+    desc: Optional[str] = None,
+    num_threads: Optional[int] = 1,
 ) -> np.ndarray:
     """`(n, projection_dim)` float32 normalised title embeddings (`desc`: show a progress bar
     with that label, counting titles: thesession's 8,309 take about 36 s on a CPU). The model
-    embeds in eval mode and is left in its own mode, as `embed_tunes` leaves it."""
+    embeds in eval mode and is left in its own mode, as `embed_tunes` leaves it.
+    `num_threads`: torch threads while embedding, restored after (default 1, as
+    `embed_tunes`; None: torch's own)."""
+    _check_threads(num_threads)
     chunks = []
     bar = tqdm(total=len(titles), desc=desc, unit="title", disable=desc is None)
-    with bar, eval_mode(model):
+    with bar, torch_threads(num_threads), eval_mode(model):
         for s in range(0, len(titles), batch_size):
             batch = list(titles[s : s + batch_size])
             chunks.append(model.get_title_features(batch).float().cpu().numpy())
@@ -345,6 +360,15 @@ def embed_titles(
     return (
         np.concatenate(chunks) if chunks else np.zeros((0, model.config.projection_dim), np.float32)
     )
+
+
+def _check_threads(num_threads: Optional[int]) -> None:
+    """Refuse, by name, a ``num_threads`` that is not a whole number >= 1 (or None): torch
+    would take 0 or a negative count silently or fail far from the call."""
+    if num_threads is None:
+        return
+    if isinstance(num_threads, bool) or not isinstance(num_threads, int) or num_threads < 1:
+        raise ValueError(f"num_threads must be a whole number >= 1 (or None), got {num_threads!r}")
 
 
 #: Why a model gives embeddings that are not finite numbers, as `require_finite` says it.
