@@ -153,3 +153,20 @@ def test_identify_does_not_warn_of_the_c_major_k_none_is_read_as(tokenizer, tmp_
     caplog.clear()
     assert main(["identify", "--index", out, str(snippet), "-k", "1"]) == 0
     assert not any("C major" in m for m in warnings_of(caplog, "modeling_irish.retrieval_cli"))
+
+
+def test_identify_says_a_lower_case_header_field_is_not_read(tokenizer, tmp_path, caplog):
+    """A snippet typed with lower-case fields (``x:1``, ``k:D``) was named as if headerless,
+    its key dropped without a word: ABC field letters are case sensitive. Each such line is
+    said, at its line, with the field it likely means."""
+    from modeling_irish.cli import main
+
+    _, out = edit_distance_index_cli(tokenizer, tmp_path)
+    snippet = tmp_path / "lower.abc"
+    snippet.write_text("x:1\nk:D\n" + KNOWN[6].split("K:D\n")[1], encoding="utf-8")
+    caplog.clear()
+    assert main(["identify", "--index", out, str(snippet), "-k", "1"]) == 0
+    (said,) = [m for m in warnings_of(caplog, "modeling_irish.retrieval_cli") if "as read" in m]
+    for letter, line in (("x", 1), ("k", 2)):
+        why = f"not an ABC 2.1 field letter; did you mean {letter.upper()}:?"
+        assert f"unknown field {letter}: ({why}) ignored (line {line})" in said

@@ -180,6 +180,18 @@ def default_unit(meter: str | None) -> Fraction:
     return Fraction(1, 16) if short else Fraction(1, 8)
 
 
+def _unknown_header_field(letter: str, line: int) -> str:
+    """The warning for a header field line whose ``letter`` is no ABC 2.1 field's, naming the
+    field it likely means where that is the same letter upper case (field letters are case
+    sensitive: ``k:D`` gives no key).
+
+    >>> _unknown_header_field("k", 3)
+    'unknown field k: (not an ABC 2.1 field letter; did you mean K:?) ignored (line 3)'
+    """
+    hint = f"; did you mean {letter.upper()}:?" if letter.upper() in _FIELD_LETTERS else ""
+    return f"unknown field {letter}: (not an ABC 2.1 field letter{hint}) ignored (line {line})"
+
+
 class HeaderFields(TitleFields, HeaderDirectives):
     """Header and field handling of `_TuneParser` (the parser subclasses this; the titles'
     methods are `TitleFields`', the directives' and the file header's `HeaderDirectives`').
@@ -232,6 +244,8 @@ class HeaderFields(TitleFields, HeaderDirectives):
                     section_title = (value, self.lineno)
             if seen_k and self._body_start_field(letter, value):
                 continue
+            if letter not in _FIELD_LETTERS:  # `k:D` typed for `K:D` was dropped unsaid
+                self.warnings.append(_unknown_header_field(letter, self.lineno))
             self.fields.setdefault(letter, []).append(value)
             self._header_field(letter, value)
             if letter == "K" and not seen_k:  # the header ends: the file header's defaults
