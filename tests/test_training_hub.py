@@ -3,6 +3,7 @@ token kept out of the run and the upload, failed uploads reported in one line.""
 
 from __future__ import annotations
 
+import json
 from types import SimpleNamespace
 
 import pytest
@@ -530,3 +531,57 @@ def test_each_refusal_before_training_is_one_line_with_exit_status_2(
     errors = [line for line in capsys.readouterr().err.splitlines() if "error: " in line]
     assert stopped.value.code == 2 and not out.exists()  # argparse's own errors: its usage too
     assert len(errors) == 1 and reason in errors[0], errors
+
+
+def _first_run_checkpoint(monkeypatch, out, tunebook, *flags: str) -> None:
+    """Run `main` with ``flags`` (training replaced, the token's user "someone") and write a
+    checkpoint ``out/step_2`` with the flags that run records, as `save_checkpoint` does."""
+    from training import train
+
+    monkeypatch.setattr(hub, "check_hub_reachable", lambda token: "someone")
+    monkeypatch.setattr(train, "run_measurenote", lambda args, accelerator: {"args": args})
+    args = main(["--corpus", tunebook, "--output_dir", str(out), *flags])["args"]
+    state = {"completed_steps": 2, "run": run_folder.run_flags(args)}
+    write_checkpoint(out / "step_2", {**state, "args": run_folder.recorded_flags(args)})
+
+
+def test_a_resumed_run_uploads_to_the_repository_its_bare_hub_model_id_was_resolved_to(
+    monkeypatch, tmp_path, tunebook
+):
+    """The checkpoint recorded the bare --hub_model_id as given, not the ``user/name`` it was
+    resolved to: a resume uploaded to the resuming token's namespace (another user's token,
+    another repository), and one without --push_to_hub named the bare ``name`` in its model
+    card, though the run's repository is ``someone/name``."""
+    out = tmp_path / "run"
+    _first_run_checkpoint(monkeypatch, out, tunebook, "--push_to_hub", "--hub_model_id", "model")
+    saved = json.loads((out / "step_2" / "training_state.json").read_text(encoding="utf-8"))
+    assert saved["args"]["hub_model_id"] == "someone/model"
+    monkeypatch.setattr(hub, "check_hub_reachable", lambda token: "other")  # another token
+    resume = ["--output_dir", str(out), "--resume_from_checkpoint"]
+    assert main([*resume, "--push_to_hub"])["args"].hub_model_id == "someone/model"
+    assert main(resume)["args"].hub_model_id == "someone/model"  # its model card's
+    # the command line's flags win over the checkpoint's, and a bare one is resolved again
+    given = main([*resume, "--push_to_hub", "--hub_model_id", "renamed"])["args"]
+    assert given.hub_model_id == "other/renamed" and given.push_to_hub
+
+
+def test_a_resume_that_adds_push_to_hub_is_refused_before_training_without_a_token(
+    monkeypatch, tmp_path, tunebook
+):
+    """A run that did not upload, resumed with --push_to_hub, asks the Hub before it trains on,
+    as a fresh run does; the --hub_token of a run is recorded nowhere in its checkpoints."""
+    from training import train
+
+    out = tmp_path / "run"
+    flags = ["--hub_model_id", "model", "--hub_token", "hf_secret"]
+    _first_run_checkpoint(monkeypatch, out, tunebook, *flags)
+    assert "hf_secret" not in (out / "step_2" / "training_state.json").read_text(encoding="utf-8")
+
+    def no_token(token):
+        raise RuntimeError(f"--push_to_hub: no Hub token ({token})")
+
+    monkeypatch.setattr(hub, "check_hub_reachable", no_token)
+    monkeypatch.setattr(train, "run_measurenote", lambda *a: pytest.fail("trained"))
+    resume = ["--output_dir", str(out), "--resume_from_checkpoint", "--push_to_hub"]
+    with pytest.raises(common.UsageError, match=r"no Hub token \(None\)"):  # token not taken
+        main(resume)

@@ -70,7 +70,8 @@ def check_hub_before_training(args: argparse.Namespace, accelerator: Accelerator
     others went on to their first barrier and died there with a gloo traceback once the main
     process had exited. A bare ``--hub_model_id name`` becomes ``user/name`` with the token's
     user name, the repository the upload makes (`push_to_hub`), so that the model card and the
-    run's messages name it."""
+    run's messages name it; the checkpoints record ``user/name`` too, so that a resumed run
+    uploads there (and its card names it) whichever token resumes it."""
     from accelerate.utils import broadcast_object_list
 
     if not args.push_to_hub:
@@ -86,6 +87,8 @@ def check_hub_before_training(args: argparse.Namespace, accelerator: Accelerator
         raise UsageError(answer[0])
     if answer[1] and "/" not in args.hub_model_id:
         args.hub_model_id = f"{answer[1]}/{args.hub_model_id}"
+        if isinstance(getattr(args, "recorded_flags", None), dict):  # see `recorded_flags`
+            args.recorded_flags["hub_model_id"] = args.hub_model_id
 
 
 def push_to_hub(
