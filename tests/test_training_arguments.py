@@ -133,6 +133,13 @@ def test_a_hub_model_id_without_push_to_hub_is_named(capsys, tmp_path):
     assert "uploads nothing" not in capsys.readouterr().err
 
 
+def test_a_bare_hub_model_id_without_push_to_hub_names_the_cards_placeholder(capsys, tmp_path):
+    """The warning said the card names `tunes`, a path the Hub cannot load; the card (no
+    whoami without --push_to_hub) names `<your-user>/tunes`, and the warning says so."""
+    parse_args(["--hub_model_id", "tunes", "--output_dir", str(tmp_path)])
+    assert "model card names <your-user>/tunes as the model's path" in capsys.readouterr().err
+
+
 def _refusal(capsys, argv: list[str]) -> str:
     """The last stderr line of a `parse_args` that must exit with argparse's status 2."""
     with pytest.raises(SystemExit) as exit_info:

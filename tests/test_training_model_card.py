@@ -355,3 +355,15 @@ def test_the_card_gives_the_budget_flags_as_the_run_was_given_them(task, tuneboo
     assert budget(parse_args(["--corpus", tunebook]), {}) == {
         "max_train_steps": DEFAULT_MAX_TRAIN_STEPS
     }
+
+
+def test_a_bare_hub_model_id_without_push_to_hub_names_no_unloadable_repository(tunebook, tmp_path):
+    """A bare --hub_model_id without --push_to_hub (no whoami asked) gave `path = "tunes"`,
+    which from_pretrained cannot load from the Hub: the snippet names the uploader's namespace."""
+    for task in ("measurenote", "tune_title"):
+        results = LM_RESULTS if task == "measurenote" else RETRIEVAL_RESULTS
+        path = _card(tmp_path / task, tunebook, task, results, "--hub_model_id", "tunes")
+        with open(path, encoding="utf-8") as card:
+            text = card.read()
+        assert 'path = "tunes"' not in text, task
+        assert 'path = "<your-user>/tunes"  # its Hub id once uploaded' in text, task

@@ -414,10 +414,14 @@ def _check_task_flags(args: argparse.Namespace, given: set[str]) -> None:
         if name in given:
             say_on_first_process(f"train.py: --{name} is ignored here ({why})")
     if "hub_model_id" in given and not args.push_to_hub:
+        # a bare name is user/name once uploaded; no whoami is asked without --push_to_hub
+        named = (
+            args.hub_model_id if "/" in args.hub_model_id else f"<your-user>/{args.hub_model_id}"
+        )
         say_on_first_process(
             f"train.py: --hub_model_id {args.hub_model_id} uploads nothing without --push_to_hub: "
             f"the run is saved in {args.output_dir} only (its model card names "
-            f"{args.hub_model_id} as the model's path; a resume given --push_to_hub uploads there)"
+            f"{named} as the model's path; a resume given --push_to_hub uploads there)"
         )
 
 

@@ -35,13 +35,24 @@ def usage_path(args: argparse.Namespace) -> str:
     folder by its name only with a comment (the trainer's absolute path means nothing to a reader
     of the card, and would publish a path of the trainer's machine).
 
+    A bare ``--hub_model_id name`` is ``user/name`` only once ``--push_to_hub`` has asked the
+    token's user (`check_hub_before_training`); without it the card cannot know the user, and
+    ``from_pretrained("name")`` loads nothing, so the snippet says ``<your-user>/name``.
+
     >>> usage_path(argparse.Namespace(hub_model_id="user/measurenote", output_dir="/tmp/x/run"))
     'path = "user/measurenote"'
     >>> usage_path(argparse.Namespace(hub_model_id=None, output_dir="/tmp/x/run/"))
     'path = "run"  # the folder you downloaded, or its Hub id'
+    >>> usage_path(argparse.Namespace(hub_model_id="tunes", output_dir="/tmp/x/run/"))
+    'path = "<your-user>/tunes"  # its Hub id once uploaded, or the folder you downloaded'
     """
-    if args.hub_model_id:
+    if args.hub_model_id and "/" in args.hub_model_id:
         return f'path = "{args.hub_model_id}"'
+    if args.hub_model_id:  # a bare name: the uploader's namespace is not known here
+        return (
+            f'path = "<your-user>/{args.hub_model_id}"  # its Hub id once uploaded, or the '
+            "folder you downloaded"
+        )
     return f'path = "{card_name(args)}"  # the folder you downloaded, or its Hub id'
 
 
