@@ -52,41 +52,47 @@ def shared_key_components(keys: Sequence[Iterable[Hashable]]) -> list[int]:
     return [find(i) for i in range(len(keys))]
 
 
-def _ratio_numbers(split_ratios: object) -> list[float]:
-    """The items of ``split_ratios`` as floats; a ``ValueError`` naming what was given for one
-    number (``0.9``, as ``train_test_split``'s ``test_size``), a dict of splits or a string
-    (``"811"`` read as ``8, 1, 1``), or an item that is not a number (``None``)."""
+def _ratio_items(split_ratios: object) -> tuple[object, ...]:
+    """The items of ``split_ratios``, read once (a generator's values, which an error then
+    shows, not the spent generator); a ``ValueError`` naming what was given for one number
+    (``0.9``, as ``train_test_split``'s ``test_size``), a dict of splits or a string (``"811"``
+    read as ``8, 1, 1``)."""
     if isinstance(split_ratios, (str, bytes, Mapping)) or not isinstance(split_ratios, Iterable):
         raise ValueError(
             f"split_ratios must be 3 numbers (train, validation, test), as a tuple or list, "
             f"got {type(split_ratios).__name__} {split_ratios!r}: e.g. (0.9, 0.05, 0.05)"
         )
-    items = list(split_ratios)
+    return tuple(split_ratios)
+
+
+def _ratio_numbers(items: tuple[object, ...]) -> list[float]:
+    """``items`` as floats; a ``ValueError`` for an item that is not a number (``None``) or is
+    a bool (``(True, False, False)`` read as ``(1, 0, 0)``, as `check_seed` refuses one)."""
+    if any(isinstance(r, bool) for r in items):
+        raise ValueError(f"split_ratios must be 3 numbers, not bools, got {items!r}")
     try:
-        return [float(r) for r in items]
+        return [float(r) for r in items]  # type: ignore[arg-type]  # refused below if not
     except (TypeError, ValueError):
         raise ValueError(
-            f"split_ratios must be 3 finite, non-negative numbers, got {tuple(items)!r}"
+            f"split_ratios must be 3 finite, non-negative numbers, got {items!r}"
         ) from None
 
 
-def check_ratios(split_ratios: Sequence[float]) -> list[float]:
+def check_ratios(split_ratios: Iterable[float]) -> list[float]:
     """The train / validation / test ratios made shares of 1 (divided by their sum); a
     ``ValueError`` unless they are 3 finite, non-negative numbers, not all 0 (a NaN compares
-    false with everything, so the range checks alone let it through).
+    false with everything, so the range checks alone let it through), each error showing the
+    values given (a generator's too, read once).
 
     >>> check_ratios((2, 1, 1))
     [0.5, 0.25, 0.25]
     """
-    ratios = _ratio_numbers(split_ratios)
+    items = _ratio_items(split_ratios)
+    ratios = _ratio_numbers(items)
     if len(ratios) != len(SPLIT_NAMES) or not all(map(math.isfinite, ratios)):
-        raise ValueError(
-            f"split_ratios must be 3 finite, non-negative numbers, got {split_ratios!r}"
-        )
+        raise ValueError(f"split_ratios must be 3 finite, non-negative numbers, got {items!r}")
     if min(ratios) < 0 or sum(ratios) <= 0:
-        raise ValueError(
-            f"split_ratios must be 3 non-negative numbers, not all 0, got {split_ratios!r}"
-        )
+        raise ValueError(f"split_ratios must be 3 non-negative numbers, not all 0, got {items!r}")
     return [r / sum(ratios) for r in ratios]
 
 

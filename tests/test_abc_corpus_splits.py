@@ -109,6 +109,24 @@ def test_the_loader_refuses_ratios_that_are_not_three_numbers_saying_what_it_got
         load_abc_corpus(book, split_ratios=bad)
 
 
+def test_the_loader_refuses_bool_ratios_as_it_refuses_a_bool_seed(tmp_path):
+    """``(True, False, False)`` was read as ``(1, 0, 0)``: everything in train, without a word,
+    where ``seed=True`` is refused."""
+    book = write(tmp_path / "book.abc", [tune(1, "One")])
+    said = r"split_ratios must be 3 numbers, not bools, got \(True, False, False\)"
+    with pytest.raises(ValueError, match=said):
+        load_abc_corpus(book, split_ratios=(True, False, False))
+
+
+def test_a_generator_of_bad_ratios_is_shown_by_its_values(tmp_path):
+    """A generator's error showed ``<generator object ...>``, spent, not the ratios given."""
+    book = write(tmp_path / "book.abc", [tune(1, "One")])
+    for bad, said in (((0.5, -0.5, 1.0), r"\(0.5, -0.5, 1.0\)"), ((1.0, 2.0), r"\(1.0, 2.0\)")):
+        with pytest.raises(ValueError, match=f"split_ratios must be 3 .*got {said}$"):
+            load_abc_corpus(book, split_ratios=(r for r in bad))
+    assert split_groups([["a"], ["b"]], (r for r in (1, 0, 0)), seed=0) == [0, 0]
+
+
 @pytest.mark.parametrize("seed", [-1, "1", 1.5, True])
 def test_the_loader_refuses_a_bad_seed_before_reading_anything(tmp_path, monkeypatch, seed):
     """The seed was checked only by split_groups, after every tune was parsed: a whole
