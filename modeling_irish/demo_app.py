@@ -257,7 +257,7 @@ def _render_views(
     views = []
     for number, tune in enumerate(tunes, 1):
         if should_stop is not None and should_stop():
-            raise RenderingStopped(os.path.join(folder, f"tune-{number}"), "first format")
+            raise RenderingStopped(os.path.join(folder, f"tune-{number}"), "", tune=number)
         step(number, len(tunes) + 1, f"rendering tune {number} of {len(tunes)}")
         view = GeneratedView(tune.engraved_abc or tune.abc, tune.valid, list(tune.errors))
         view.warnings = list(warnings)

@@ -57,10 +57,26 @@ DEFAULT_FORMATS = ("svg", "midi", "wav")
 class RenderingStopped(Exception):
     """Raised by `render_abc` when its ``should_stop`` says yes before a format: the caller's
     request was cut short (the demo's Stop). No file of the tune is written; an earlier
-    rendering of it is left as it was. Not a `RenderError`: the tune did not fail."""
+    rendering of it is left as it was. Not a `RenderError`: the tune did not fail.
 
-    def __init__(self, stem: str, before: str) -> None:
-        super().__init__(f"the rendering of {stem} was stopped, as asked, before its {before}")
+    ``before``: the format it stopped before (``"MIDI"``); with ``tune``, the request was cut
+    short between tunes, before tune number ``tune`` (``before`` is then ``"tune N"``).
+
+    >>> str(RenderingStopped("out/tune-1", "MIDI"))
+    'the rendering of out/tune-1 was stopped, as asked, before its MIDI'
+    >>> str(RenderingStopped("out/tune-2", "", tune=2))
+    'the rendering was stopped, as asked, before tune 2 (out/tune-2: nothing written)'
+    """
+
+    def __init__(self, stem: str, before: str, *, tune: int | None = None) -> None:
+        if tune is None:
+            message = f"the rendering of {stem} was stopped, as asked, before its {before}"
+        else:
+            before = f"tune {tune}"
+            message = (
+                f"the rendering was stopped, as asked, before {before} ({stem}: nothing written)"
+            )
+        super().__init__(message)
         self.stem, self.before = stem, before
 
 

@@ -153,8 +153,11 @@ def test_a_request_cut_during_rendering_renders_no_further_tune_and_leaves_no_fi
         return made
 
     monkeypatch.setattr(render, "render_abc", spy)
-    with pytest.raises(RenderingStopped, match="tune-2"):
+    with pytest.raises(RenderingStopped, match="tune-2") as stopped:
         generate_views(generator, "jig", "G", 4, 1.0, 5, out_dir=str(tmp_path), num_tunes=3,
                        should_stop=cut.is_set)  # fmt: skip
+    # between tunes: not "before its first format", which read as if tune 2 had begun
+    assert "stopped, as asked, before tune 2 (" in str(stopped.value), stopped.value
+    assert stopped.value.before == "tune 2"
     assert len(rendered) == 1, rendered
     assert os.listdir(tmp_path) == []  # not even the first tune's files, never shown
