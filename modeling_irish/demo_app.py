@@ -45,9 +45,9 @@ from .demo_inputs import (
     generate_values,
     pasted_prompt,
 )
-from .demo_name import NamedView, _name_controls, load_index, name_tab
-from .demo_page_text import _no_room_message, _notes_markdown, _page_terms, _user_error
-from .demo_stop import RequestsUnderWay, _close_now, _launch, _stop_line, _stop_on_sigterm
+from .demo_name import NamedView, load_index, name_controls, name_tab
+from .demo_page_text import no_room_message, notes_markdown, page_terms, user_error
+from .demo_stop import RequestsUnderWay, close_now, launch_app, stop_line, stop_on_sigterm
 from .generation_args import DEFAULT_MIN_BARS
 from .prompt_lines import prompt_error
 from .render import RenderingStopped
@@ -185,8 +185,8 @@ def generate_views(
     `TuneGenerator.generate`'s defaults: the prompt's, else a reel in D major. A refused request
     (a key that is no key, a prompt that cannot be read) is its `ValueError`, what it asks to
     give as an argument and a flag (``meter=``, ``--meter``) named as the page gives it
-    (`_page_terms`), a prompt too long to finish a tune after worded for the page (which has no
-    ``max_rows``: `_no_room_message`), and so is a prompt of several tunes, named
+    (`page_terms`), a prompt too long to finish a tune after worded for the page (which has no
+    ``max_rows``: `no_room_message`), and so is a prompt of several tunes, named
     (`refuse_several_tunes`); a rendering that cannot be made is a note, the ABC shown all the
     same. The prompt is read as ``irish-tune generate --prompt FILE`` reads a file
     (`pasted_prompt`: free text before its ``X:`` passed over, header fields typed before it
@@ -229,13 +229,13 @@ def generate_views(
                 should_stop=should_stop,
             )
         except TooLittleRoom as err:  # its max_rows is no control of the page
-            raise ValueError(_no_room_message(err)) from None
+            raise ValueError(no_room_message(err)) from None
         except AbcParseError as err:  # the prompt's, at its line as pasted
             if err.line is None:
                 raise
             raise ValueError(prompt_error(err)) from None
         except ValueError as err:  # a request refused in the API's words: meter=, --key
-            raise ValueError(_page_terms(str(err))) from None
+            raise ValueError(page_terms(str(err))) from None
     warnings = noted + [w for w in distinct_messages(said) if w not in noted]
     folder = tempfile.mkdtemp(prefix="tune-", dir=out_dir)  # one a request: `prune_renderings`
     try:
@@ -341,7 +341,7 @@ def build_demo(
         with gr.Tab("Generate"):
             _generate_controls(gr, generator, out_dir, under_way or RequestsUnderWay())
         with gr.Tab("Name that tune"):
-            _name_controls(gr, index, tokenizer)
+            name_controls(gr, index, tokenizer)
     return demo
 
 
@@ -431,11 +431,11 @@ def _generate_controls(
                 min_bars=least,
             )
         except ValueError as err:
-            raise _user_error(gr, err) from None
+            raise user_error(gr, err) from None
         finally:
             prune_renderings(out_dir, KEEP_RENDERINGS)
         shown = [(view.abc, view.svg, view.wav, view.midi) for view in views]
-        said = _notes_markdown(_page_notes(views))
+        said = notes_markdown(_page_notes(views))
         rest: list[Any] = []
         for number in range(2, TUNES[1] + 1):  # the places of tunes 2, 3...: shown or emptied
             sampled = number <= len(views)
@@ -485,7 +485,7 @@ def run_demo(args: argparse.Namespace) -> int:
     """``irish-tune demo``: serve `build_demo` on 127.0.0.1:``--port`` until Ctrl-C (exit
     status 130, as any command interrupted) or SIGTERM (``kill``: status 0, a stop asked for,
     said on stderr), its renderings removed either way; the requests the stop cut short are
-    counted on stderr (`_stop_line`). gradio missing, a model or index refused, or a port
+    counted on stderr (`stop_line`). gradio missing, a model or index refused, or a port
     taken is exit status 2, before anything is served."""
     try:
         import_gradio()  # said before the model loads
@@ -496,17 +496,17 @@ def run_demo(args: argparse.Namespace) -> int:
         demo = build_demo(args.model, args.index, out_dir, under_way=under_way)
         # before the "serving on" line: a kill right after it (a script, a service manager
         # that waits for it) is a stop asked for, not the default death with renderings left
-        previous = _stop_on_sigterm(terminated)
+        previous = stop_on_sigterm(terminated)
         try:
-            _launch(demo, args.port)
+            launch_app(demo, args.port)
             print(f"irish-tune demo: serving on {demo.local_url} (Ctrl-C to stop)", flush=True)
             try:
                 while demo.is_running and not terminated.wait(0.5):
                     pass
             finally:
-                cut = _close_now(demo, under_way)
+                cut = close_now(demo, under_way)
                 if cut and not terminated.is_set():  # Ctrl-C: before its "interrupted" line
-                    print(_stop_line(None, cut), file=sys.stderr, flush=True)
+                    print(stop_line(None, cut), file=sys.stderr, flush=True)
         finally:
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
@@ -515,5 +515,5 @@ def run_demo(args: argparse.Namespace) -> int:
             # of the ~3 s a stop took; none of them needs a finalizer run, so it skips them
             gc.freeze()
     if terminated.is_set():
-        print(_stop_line("SIGTERM", cut), file=sys.stderr)
+        print(stop_line("SIGTERM", cut), file=sys.stderr)
     return 0

@@ -12,7 +12,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from .demo_inputs import TITLES, checked_number, checked_text, first_of_several, several_note
-from .demo_page_text import _notes_markdown, _user_error
+from .demo_page_text import notes_markdown, user_error
 from .prompt_lines import leading_blank_lines
 
 if TYPE_CHECKING:
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from .tune_index import TuneIndex
 
-__all__ = ["NamedView", "load_index", "name_tab"]
+__all__ = ["NamedView", "load_index", "name_controls", "name_tab"]
 
 #: The demo's log, as before the tab had its own module.
 logger = logging.getLogger("modeling_irish.demo_app")
@@ -29,7 +29,12 @@ logger = logging.getLogger("modeling_irish.demo_app")
 @dataclass
 class NamedView:
     """What the Name that tune tab shows: ``rows`` of ``(rank, title, score)``, best first, and
-    ``warnings``, what of the snippet the scores did not use as typed (`Identified.warnings`)."""
+    ``warnings``, what of the snippet the scores did not use as typed (`Identified.warnings`).
+
+    >>> view = NamedView([(1, "The Kesh", -0.0), (2, "The Kesh Jig", -0.25)])
+    >>> [title for _, title, _ in view.rows], view.warnings
+    (['The Kesh', 'The Kesh Jig'], [])
+    """
 
     rows: list[tuple[int, str, float]]
     warnings: list[str] = field(default_factory=list)
@@ -99,7 +104,7 @@ def load_index(index_dir: str, fallback: AbcTokenizer) -> tuple[TuneIndex, AbcTo
         return index, fallback
 
 
-def _name_controls(gr: ModuleType, index: TuneIndex | None, tokenizer: Any) -> None:
+def name_controls(gr: ModuleType, index: TuneIndex | None, tokenizer: Any) -> None:
     """The Name that tune tab's inputs, button and table, wired to `name_tab`; without an index,
     how to start the demo with one."""
     if index is None:
@@ -120,9 +125,9 @@ def _name_controls(gr: ModuleType, index: TuneIndex | None, tokenizer: Any) -> N
             text, count = checked_text(text, "Snippet"), checked_number(count, "Titles", TITLES)
             view = name_tab(index, text, count, tokenizer)
         except ValueError as err:
-            raise _user_error(gr, err) from None
+            raise user_error(gr, err) from None
         rows = [[rank, title, f"{score:.3f}"] for rank, title, score in view.rows]
-        return rows, _notes_markdown(view.warnings)
+        return rows, notes_markdown(view.warnings)
 
     # unchecked values, checked in `run` (as the Generate tab's: `_generate_controls`)
     button.click(run, [snippet, k], [table, said], api_name="name", preprocess=False)

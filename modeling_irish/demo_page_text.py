@@ -1,6 +1,6 @@
 """What the demo's pages say (a part of demo_app.py): a refusal in the page's terms
-(`_page_terms`, `_no_room_message`), shown as an error message as written (`_user_error`),
-and the notes under a tab's result as Markdown (`_notes_markdown`).
+(`page_terms`, `no_room_message`), shown as an error message as written (`user_error`),
+and the notes under a tab's result as Markdown (`notes_markdown`).
 """
 
 from __future__ import annotations
@@ -10,16 +10,16 @@ import re
 from types import ModuleType
 from typing import Any
 
-__all__: list[str] = []
+__all__ = ["no_room_message", "notes_markdown", "page_terms", "user_error"]
 
 
-def _no_room_message(err: Any) -> str:
+def no_room_message(err: Any) -> str:
     """A `TooLittleRoom` refusal in the page's terms: the prompt too long (how long, and the
     most the demo takes in its meter), or, with room for no prompt at all, its meter's bars
     too long; the page has no ``max_rows`` to raise.
 
     >>> from modeling_irish.generation_args import TooLittleRoom
-    >>> said = _no_room_message(TooLittleRoom("max_rows=600 ...", 600, 700, 652, "4/4"))
+    >>> said = no_room_message(TooLittleRoom("max_rows=600 ...", 600, 700, 652, "4/4"))
     >>> print(said.replace(", at", ",\\nat"))
     the prompt is too long for the demo: 652 tokens (notes, rests, bar lines),
     at most 552 in 4/4; paste a shorter incipit, its first few bars
@@ -38,7 +38,7 @@ def _no_room_message(err: Any) -> str:
 
 #: The generation API's words for what to give (`modeling_irish.generation_request`: the
 #: argument and its command-line flag), each with the page's: it has no meter or mode control,
-#: and a prompt's meter is its ``M:`` line. The one place that rewords them (`_page_terms`).
+#: and a prompt's meter is its ``M:`` line. The one place that rewords them (`page_terms`).
 _PAGE_TERMS = (
     (
         r"give meter= \(--meter on the command line\), e\.g\. '6/8', or an M: line",
@@ -56,12 +56,12 @@ _PAGE_TERMS = (
 )
 
 
-def _page_terms(message: str) -> str:
+def page_terms(message: str) -> str:
     """A generation refusal (`TuneGenerator.generate`'s `ValueError`) in the Generate tab's
     terms: what it asks to give as an argument and a flag (``meter=``, ``--key``) named as the
     page gives it (`_PAGE_TERMS`); the rest of the message as it was.
 
-    >>> print(_page_terms("the prompt has no meter: give meter= (--meter on the command line), "
+    >>> print(page_terms("the prompt has no meter: give meter= (--meter on the command line), "
     ...     "e.g. '6/8', or an M: line"))
     the prompt has no meter: give the prompt an M: line, e.g. M:6/8
     """
@@ -70,7 +70,7 @@ def _page_terms(message: str) -> str:
     return message
 
 
-def _user_error(gr: ModuleType, err: ValueError) -> Exception:
+def user_error(gr: ModuleType, err: ValueError) -> Exception:
     """The `gradio.Error` that shows a refused request on the page: its text as written (the
     page renders it as HTML, where ``<start>`` or ``<unk>`` would vanish), and no traceback in
     the server's log, since the request, not the server, is at fault."""
@@ -92,15 +92,15 @@ def _markdown_text(text: str) -> str:
     return "".join(f"\\{char}" if char in _MARKDOWN_SPECIAL else char for char in escaped)
 
 
-def _notes_markdown(notes: list[str]) -> str:
+def notes_markdown(notes: list[str]) -> str:
     """What a tab says under its result: a "Notes" list, each note as written
     (`_markdown_text`), or nothing when there is none.
 
-    >>> print(_notes_markdown(["a reel is usually in 4/4", "tokens <unk>"]))
+    >>> print(notes_markdown(["a reel is usually in 4/4", "tokens <unk>"]))
     **Notes**
     - a reel is usually in 4/4
     - tokens &lt;unk&gt;
-    >>> _notes_markdown([])
+    >>> notes_markdown([])
     ''
     """
     lines = (f"- {_markdown_text(note)}" for note in notes)

@@ -1,7 +1,7 @@
 """How the demo stops (a part of demo_app.py): the Generate tab's requests under way
-(`RequestsUnderWay`), its server closed within a fraction of a second (`_close_now`), SIGTERM
-taken as a stop asked for (`_stop_on_sigterm`), the port taken said in words (`_launch`), and
-the line the demo says on stderr as it stops (`_stop_line`).
+(`RequestsUnderWay`), its server closed within a fraction of a second (`close_now`), SIGTERM
+taken as a stop asked for (`stop_on_sigterm`), the port taken said in words (`launch_app`), and
+the line the demo says on stderr as it stops (`stop_line`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,13 @@ import signal
 import threading
 from typing import Any
 
-__all__ = ["RequestsUnderWay"]
+__all__ = [
+    "RequestsUnderWay",
+    "close_now",
+    "launch_app",
+    "stop_line",
+    "stop_on_sigterm",
+]
 
 
 class RequestsUnderWay:
@@ -53,11 +59,11 @@ class RequestsUnderWay:
         return len(flags)
 
 
-def _stop_line(signal_name: str | None, cut: int) -> str:
+def stop_line(signal_name: str | None, cut: int) -> str:
     """What the demo says on stderr as it stops: by ``signal_name`` (None: Ctrl-C, whose own
     line follows), and the ``cut`` requests under way that the stop cut short, if any.
 
-    >>> _stop_line("SIGTERM", 0), _stop_line("SIGTERM", 2), _stop_line(None, 1)
+    >>> stop_line("SIGTERM", 0), stop_line("SIGTERM", 2), stop_line(None, 1)
     ('irish-tune demo: stopped (SIGTERM)', 'irish-tune demo: stopped (SIGTERM); 2 requests cut \
 short', 'irish-tune demo: 1 request cut short')
     """
@@ -74,7 +80,7 @@ _GRACE_S = 0.2
 _CANCEL_LINE = "Cancel %s running task(s), timeout graceful shutdown exceeded"
 
 
-def _close_now(demo: Any, under_way: RequestsUnderWay | None = None) -> int:
+def close_now(demo: Any, under_way: RequestsUnderWay | None = None) -> int:
     """Close ``demo``'s server within a fraction of a second, a request under way or not;
     returns how many of ``under_way``'s requests the close cut short (those cancelled as it
     closed, and those still under way after it, whose sampling is told to stop).
@@ -85,7 +91,7 @@ def _close_now(demo: Any, under_way: RequestsUnderWay | None = None) -> int:
     cancels the request's task instead. The tune being sampled or rendered is abandoned in its
     worker thread (a daemon, as the server's thread that started it), which dies with the
     process; what it rendered is in the demo's temporary folder, removed on the way out. The
-    count is said by the demo's own stop line (`_stop_line`): uvicorn's ("Cancel N running
+    count is said by the demo's own stop line (`stop_line`): uvicorn's ("Cancel N running
     task(s)"), filtered out with the cancellations' tracebacks, counts its tasks, not requests."""
     under_way = under_way or RequestsUnderWay()
     before = under_way.cut_short
@@ -120,7 +126,7 @@ def _not_stop_noise(record: logging.LogRecord) -> bool:
     return record.msg != _CANCEL_LINE
 
 
-def _launch(demo: Any, port: int) -> None:
+def launch_app(demo: Any, port: int) -> None:
     """Start ``demo``'s server on 127.0.0.1:``port`` without blocking; a port taken is an
     `OSError` that names ``--port`` (gradio's message speaks of ``launch()``)."""
     try:
@@ -138,7 +144,7 @@ def _launch(demo: Any, port: int) -> None:
         raise OSError(f"port {port} on 127.0.0.1 is taken: give another (--port)") from None
 
 
-def _stop_on_sigterm(stop: threading.Event) -> Any:
+def stop_on_sigterm(stop: threading.Event) -> Any:
     """Have SIGTERM (``kill``, a service manager) set ``stop``, so that the demo closes its server
     and removes its renderings as on Ctrl-C, rather than dying with them left behind; returns
     the handler it replaces (None outside the main thread, where none can be set)."""

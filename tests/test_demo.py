@@ -312,9 +312,9 @@ def test_a_refused_request_is_a_page_message_as_written_without_a_server_traceba
 ):
     """gradio renders an error message as HTML (the max_rows one's "<start> and <end>"
     vanished) and logged a traceback on the server for each refused request."""
-    from modeling_irish.demo_app import _user_error
+    from modeling_irish.demo_page_text import user_error
 
-    error = _user_error(gradio, ValueError("room for <start> and <end> & more"))
+    error = user_error(gradio, ValueError("room for <start> and <end> & more"))
     assert error.message == "room for &lt;start&gt; and &lt;end&gt; &amp; more"
     assert not error.print_exception
     demo = build_demo(model_dir, index_dir, str(tmp_path))
