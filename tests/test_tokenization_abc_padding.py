@@ -123,6 +123,20 @@ def test_model_max_length_pad_to_multiple_of_and_padding_side(tokenizer, tmp_pat
         tokenizer(KESH, padding_side="left")
 
 
+def test_padding_to_max_length_names_both_ways_to_give_the_length(tokenizer, tmp_path):
+    """Without a length, ``padding="max_length"`` said only that it "needs max_length", though
+    a ``model_max_length`` does as well (docs/abc.md): the message names both, and setting
+    ``tok.model_max_length`` makes the same call pad to it."""
+    tokenizer.save_pretrained(tmp_path)
+    tok = AbcTokenizer.from_pretrained(tmp_path)
+    with pytest.raises(ValueError, match=r"give max_length=N, or set tok\.model_max_length"):
+        tok(TUNES, padding="max_length")
+    tok.model_max_length = 300
+    padded = tok(TUNES, padding="max_length")
+    assert padded["input_ids"].shape == (len(TUNES), 300, len(FEATURE_NAMES))
+    assert torch.equal(padded["attention_mask"].sum(1), tokenizer(TUNES)["attention_mask"].sum(1))
+
+
 def test_another_padding_side_is_refused_when_the_tokenizer_is_made(tokenizer, tmp_path):
     """It was refused only at every call, so `from_pretrained(folder, padding_side="left")`
     saved a folder whose tokenizer raised on every call."""
@@ -147,7 +161,7 @@ def test_another_padding_side_is_refused_when_the_tokenizer_is_made(tokenizer, t
     ("kwargs", "match"),
     [
         ({"padding": False}, "different lengths"),  # tensors (the default) of them
-        ({"padding": "max_length"}, "needs max_length"),
+        ({"padding": "max_length"}, "give max_length=N, or set tok.model_max_length"),
         ({"padding": "everything"}, "padding must be"),
         ({"truncation": False, "max_length": 5}, "contradicts"),
         ({"return_attention_mask": False}, "always returned"),
@@ -245,7 +259,7 @@ def test_pad_to_max_length_uses_model_max_length_as_the_call_does(tokenizer, tmp
     called = limited([KESH, MINOR_WITH_CHORD], padding="max_length")
     assert padded["input_ids"].shape == called["input_ids"].shape == (2, 120, len(FEATURE_NAMES))
     assert torch.equal(padded["attention_mask"], called["attention_mask"])
-    with pytest.raises(ValueError, match="needs max_length"):  # no limit anywhere
+    with pytest.raises(ValueError, match="or set tok.model_max_length"):  # no limit anywhere
         tokenizer.pad(singles, padding="max_length")
 
 

@@ -178,7 +178,10 @@ def collate(
         pad_to_multiple_of = None  # no padding at all, as in transformers
     if padding == "max_length":
         if max_length is None:  # `check_call_options` refuses it first
-            raise ValueError("padding='max_length' needs max_length")
+            raise ValueError(
+                "padding='max_length' needs max_length: give max_length=N, or set "
+                "tok.model_max_length"
+            )
         if max(lengths) > max_length:
             raise ValueError(
                 f"a tune of {max(lengths)} rows is longer than max_length={max_length}"

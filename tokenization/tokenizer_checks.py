@@ -306,7 +306,11 @@ def check_call_options(
     if padding not in (True, False, "longest", "max_length", "do_not_pad"):
         raise ValueError(f"padding must be True, 'longest', 'max_length' or False, got {padding!r}")
     if padding == "max_length" and max_length is None:
-        raise ValueError("padding='max_length' needs max_length")
+        raise ValueError(
+            "padding='max_length' needs a length to pad to, and neither max_length nor "
+            "model_max_length is set: give max_length=N, or set tok.model_max_length "
+            "(AbcTokenizer.train/from_pretrained(..., model_max_length=N))"
+        )
     check_truncation(truncation)
     if truncation in (False, "do_not_truncate") and max_length is not None and truncates:
         raise ValueError(
