@@ -158,18 +158,52 @@ def _group_summary(rows: list[dict[str, Any]], keys: list[set[str]]) -> dict[str
     }
 
 
-def _short_split_message(short: dict[str, int], ratios: list[float], groups: dict) -> str:
-    """Why the ``short`` splits (name -> tunes) hold under half of what their ratios ask for:
-    the group count and the largest group, with its most common title."""
-    total = groups["tunes"]
-    asked = " and ".join(f"{ratios[SPLIT_NAMES.index(n)] * total:.0f}" for n in short)
+def _plural(n: int, noun: str) -> str:
+    """``n`` and ``noun``, with an ``s`` unless ``n`` is 1: ``1 tune``, ``2 tunes``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _tunes_asked(share: float) -> str:
+    """A split's share of the tunes as a reader would write it: ``500``, ``0.5``, ``0.05``."""
+    return f"{share:.2f}".rstrip("0").rstrip(".")
+
+
+def _short_split_message(
+    short: dict[str, int], ratios: list[float], groups: dict, splits: dict[str, int]
+) -> str:
+    """Why the ``short`` splits (name -> tunes) hold under half of what their ratios ask for,
+    in one of three cases: a single tune group (all of it in one split), a corpus so small
+    that each short split's share is under 2 tunes (so it came out empty), or else groups too
+    large for the split's share (the group count and the largest group, with its most common
+    title)."""
+    total, count = groups["tunes"], groups["count"]
+    names = " and ".join(short)
+    if count == 1:
+        held = next(name for name, size in splits.items() if size)
+        linked = "" if total == 1 else ", linked by tune id, title or body"
+        return (
+            f"only 1 tune group ({_plural(total, 'tune')}{linked}): all in {held}; {names} "
+            f"{'is' if len(short) == 1 else 'are'} empty"
+        )
+    asks = {name: ratios[SPLIT_NAMES.index(name)] * total for name in short}
+    if all(ask < 2 for ask in asks.values()):  # short is under 1 tune then: all empty
+        shares = " and ".join(f"{name} {_tunes_asked(ask)}" for name, ask in asks.items())
+        unit = "tune" if list(asks.values()) == [1] else "tunes"
+        return (
+            f"{_plural(total, 'tune')} {'is' if total == 1 else 'are'} too few for ratios "
+            f"{tuple(ratios)}, which give {shares} {unit}: {names} "
+            f"{'is' if len(short) == 1 else 'are'} empty"
+        )
     named = f"{groups['largest_titled']} titled {groups['largest_title']!r}"
     return (
-        f"the {' and '.join(short)} split{'s' if len(short) > 1 else ''} came out short, "
-        f"{' and '.join(map(str, short.values()))} tunes where ratios {tuple(ratios)} ask for "
-        f"{asked}: {total} tunes in {groups['count']} groups (a group, the tunes linked by tune "
-        f"id, title or body, goes whole to one split), the largest of {groups['largest']} tunes "
-        f"({named if groups['largest_title'] else 'untitled'})"
+        f"the {names} split{'s' if len(short) > 1 else ''} came out short, "
+        f"{' and '.join(map(str, short.values()))} "
+        f"{'tune' if list(short.values()) == [1] else 'tunes'} where ratios {tuple(ratios)} "
+        f"ask for "
+        f"{' and '.join(_tunes_asked(ask) for ask in asks.values())}: "
+        f"{_plural(total, 'tune')} in {_plural(count, 'group')} (a group, the tunes linked by "
+        f"tune id, title or body, goes whole to one split), the largest of "
+        f"{_plural(groups['largest'], 'tune')} ({named if groups['largest_title'] else 'untitled'})"
     )
 
 
@@ -410,7 +444,10 @@ def _read_corpus(
         report["duplicates"], report["splits"], report["voices_dropped"],
     )  # fmt: skip
     if short:
-        logger.warning("ABC corpus: %s", _short_split_message(short, ratios, report["groups"]))
+        logger.warning(
+            "ABC corpus: %s",
+            _short_split_message(short, ratios, report["groups"], report["splits"]),
+        )
     return dataset
 
 

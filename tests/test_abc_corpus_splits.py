@@ -371,8 +371,9 @@ def test_a_corpus_too_small_for_its_splits_says_so(tmp_path, caplog):
         corpus = load_abc_corpus(book)
     empty = [name for name in SPLIT_NAMES if len(corpus[name]) == 0]
     assert empty  # 3 tunes cannot fill 90/5/5
-    assert (
-        f"the {' and '.join(empty)} split" in caplog.text and "3 tunes in 3 groups" in caplog.text
+    assert "3 tunes are too few for ratios (0.9, 0.05, 0.05)" in caplog.text
+    assert f"tunes: {' and '.join(empty)} {'are' if len(empty) > 1 else 'is'} empty" in (
+        caplog.text
     )
     caplog.clear()
     with caplog.at_level("WARNING", logger="modeling_irish.abc_corpus"):
@@ -402,6 +403,33 @@ def test_short_splits_names_empty_and_under_half_splits_asked_for():
     assert short_splits([0] * 10, (1.0, 0.0, 0.0)) == {}  # a ratio of 0 asks for nothing
 
 
+@pytest.mark.parametrize(
+    ("titles", "says"),
+    [
+        (["Reel A"], "only 1 tune group (1 tune): all in train; validation and test are empty"),
+        (
+            ["Polka"] * 3,
+            "only 1 tune group (3 tunes, linked by tune id, title or body): all in train; "
+            "validation and test are empty",
+        ),
+        (
+            ["Reel A", "Reel B"],
+            "2 tunes are too few for ratios (0.9, 0.05, 0.05), which give validation 0.1 and "
+            "test 0.1 tunes: validation and test are empty",
+        ),
+    ],
+)
+def test_a_corpus_too_small_to_split_says_so_plainly(tmp_path, caplog, titles, says):
+    """A corpus of 1 or 2 tunes was warned of as splits that "came out short, 0 and 0 tunes
+    where ratios (0.9, 0.05, 0.05) ask for 0 and 0", in "1 groups": the warning says what
+    happened instead."""
+    book = write(tmp_path / "book.abc", [tune(x, t) for x, t in enumerate(titles, 1)])
+    with caplog.at_level("WARNING", logger="modeling_irish.abc_corpus"):
+        load_abc_corpus(book, split_ratios=(0.9, 0.05, 0.05))
+    assert says in caplog.text
+    assert "came out short" not in caplog.text and "ask for 0" not in caplog.text
+
+
 def test_a_giant_group_that_empties_a_split_is_named_in_a_warning_and_the_report(tmp_path, caplog):
     # 18 tunes under one title (one group) and 2 alone: at 80/10/10 the group takes train and
     # overlaps validation's cut whatever the order, leaving validation empty (and test too when
@@ -421,6 +449,7 @@ def test_a_giant_group_that_empties_a_split_is_named_in_a_warning_and_the_report
         }  # fmt: skip
         assert "the validation" in caplog.text and "came out short, 0 " in caplog.text
         assert "the largest of 18 tunes (18 titled 'Polka')" in caplog.text
+        assert "ratios (0.8, 0.1, 0.1) ask for 2" in caplog.text and "in 3 groups" in caplog.text
 
 
 def test_untitled_copies_numbered_in_their_titles_are_not_linked_by_them(tmp_path):
