@@ -17,7 +17,7 @@ from typing import Any, Optional
 import numpy as np
 
 from tokenization.abc_header import NO_KEY
-from tokenization.abc_parser import AbcParseError
+from tokenization.abc_parser import AbcParseError, parse_abc
 from tokenization.tokenization_abc import AbcTokenizer, EncodedTune
 
 from .edit_distance import check_score_weight
@@ -60,6 +60,7 @@ __all__ = [
     "read_tunes",
     "single_thread",
     "index_tokenizer",
+    "missing_key_hint",
     "names_a_key",
     "scored_read_warnings",
 ]
@@ -131,18 +132,67 @@ def scored_read_warnings(warnings: list[str], abc_snippet: str, scoring: str) ->
     with ``K:none``) where that changes no score: under the edit distance alone, such a query
     is compared in all 12 transpositions and without a mode (`_snippet_edit_scores`), so saying
     it would have the user add a ``K:`` line for nothing. A model's scorers read that key: kept
-    for them.
+    for them. Where the C major does change the notes (`missing_key_hint`: no ``K:`` field and
+    no sharp or flat, so an F played sharp was read natural, which no transposition mends), the
+    warning is kept for every scorer, with the hint.
 
-    >>> scored_read_warnings([f"{NO_KEY} (line 1)", "overlay"], "GAG|", "edit-distance")
+    >>> scored_read_warnings([f"{NO_KEY} (line 1)", "overlay"], "ABde|", "edit-distance")
     ['overlay']
     >>> scored_read_warnings([_KEY_NONE_READ], "K:none\\n^FGA|", "edit-distance")
     []
-    >>> scored_read_warnings([f"{NO_KEY} (line 1)"], "GAG|", "hybrid")
+    >>> scored_read_warnings([f"{NO_KEY} (line 1)"], "ABde|", "hybrid")
     ['no K: field: read as C major (line 1)']
+    >>> scored_read_warnings([f"{NO_KEY} (line 1)"], "FAAB|", "edit-distance")[0][:53]
+    'no K: field: read as C major, with no sharps or flats'
     """
-    if scoring != "edit-distance" or names_a_key(abc_snippet):
-        return list(warnings)
-    return [w for w in warnings if not w.startswith(NO_KEY) and w != _KEY_NONE_READ]
+    keyless = not names_a_key(abc_snippet)
+    kept = []
+    for warning in warnings:
+        if warning.startswith(NO_KEY):
+            hint = missing_key_hint(abc_snippet)
+            if hint:  # no line: a bare snippet's is that of the X: line added above it
+                kept.append(f"{NO_KEY}, {hint}")
+                continue
+        key_read = warning.startswith(NO_KEY) or warning == _KEY_NONE_READ
+        if not (key_read and keyless and scoring == "edit-distance"):
+            kept.append(warning)
+    return kept
+
+
+#: Pitch classes that the common keys of Irish tunes sharpen: F (G, D and A major and their
+#: modes: Em, Edor, Ador, Bm, Dmix, Amix), C (D and A major, Bm, Edor, Amix) and G (A major)
+_SHARPENED_PITCH_CLASSES = frozenset({5, 0, 7})
+#: The pitch classes of C major's notes: a snippet read without ``K:`` holds only these unless
+#: its accidentals are written
+_WHITE_KEYS = frozenset({0, 2, 4, 5, 7, 9, 11})
+_KEY_HINT = (
+    "with no sharps or flats: if it is played in another key, add its K: line (K:D, K:G, "
+    "K:Ador...) or write its accidentals (^f for F sharp)"
+)
+
+
+def missing_key_hint(abc_snippet: str) -> Optional[str]:
+    """What to tell the user of a snippet with no ``K:`` field at all (``K:none`` says the
+    accidentals are written out) whose notes the C major it is read in may have changed: it
+    writes no sharp or flat, and holds an F, C or G, which the common keys of Irish tunes
+    sharpen (a tune in D typed ``FAAB AFED|`` is read with F natural, its intervals are wrong
+    in every transposition, and it names other tunes). None otherwise, and for text the reader
+    refuses (its error is said elsewhere).
+
+    >>> missing_key_hint("FAAB AFED|")[:26], missing_key_hint("K:D\\nFAAB|")
+    ('with no sharps or flats: i', None)
+    >>> missing_key_hint("^FAAB AFED|"), missing_key_hint("ABde BAdB|")
+    (None, None)
+    """
+    if _KEY_FIELD.search(abc_snippet):
+        return None
+    try:
+        pitches = {t.pitch % 12 for t in parse_abc(abc_snippet).tokens if t.pitch is not None}
+    except AbcParseError:
+        return None
+    if not pitches <= _WHITE_KEYS or not pitches & _SHARPENED_PITCH_CLASSES:
+        return None
+    return _KEY_HINT
 
 
 def index_tokenizer(index: TuneIndex) -> AbcTokenizer:
@@ -201,7 +251,8 @@ def identify(
     it where the user typed the snippet would repeat it): ``read_warnings`` of the result, what
     the ABC reader left out of or changed in it (a second voice, an overlay: it is compared as
     read), at the snippet's lines (not the C major read without ``K:`` under the edit
-    distance alone, which compares such a snippet in every key: `scored_read_warnings`);
+    distance alone, which compares such a snippet in every key, unless that C major changed
+    its notes: no sharp or flat written, an F, C or G typed: `scored_read_warnings`);
     ``unknown_notes``, its notes whose length or pitch the tokenizer lacks (`unknown_notes`:
     their rhythm, or the notes themselves, are not compared); ``warnings``, both.
     ``irish-tune identify`` logs them at the lines of its input.

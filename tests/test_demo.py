@@ -395,10 +395,15 @@ def test_generate_tab_says_what_to_give_in_the_pages_terms(
 @pytest.mark.parametrize("header", ["", "X:7\nT:Mine\n"])
 def test_name_tab_does_not_warn_of_a_key_that_changes_no_score(index, header):
     """The placeholder's bars, headerless, always drew "no K: field; C major assumed": the edit
-    distance compares a snippet without K: in all 12 transpositions, so no key was assumed."""
+    distance compares a snippet without K: in all 12 transpositions, so no key was assumed.
+    Bars with no F, C or G, which no common key sharpens, draw nothing; with them (and no sharp
+    or flat written), the C major does change the notes: said once, with the key to add."""
+    view = name_tab(index, header + "ABde BAdB|EDAB d2ed|", k=2)
+    assert not any("K:" in warning for warning in view.warnings), view.warnings
     view = name_tab(index, header + _bars(KNOWN[2], 3), k=2)
     assert view.rows[0][1] == "Reel 3"
-    assert not any("K:" in warning for warning in view.warnings), view.warnings
+    said = [warning for warning in view.warnings if "K:" in warning]
+    assert len(said) == 1 and "add its K: line (K:D, K:G, K:Ador...)" in said[0], said
 
 
 def test_name_tab_names_the_first_of_several_tunes_and_says_which_were_not(index):

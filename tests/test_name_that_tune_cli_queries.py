@@ -135,10 +135,45 @@ def test_identify_does_not_warn_of_the_key_a_bare_snippet_lacks(tokenizer, tmp_p
 
     _, out = edit_distance_index_cli(tokenizer, tmp_path)
     snippet = tmp_path / "bare.abc"
-    snippet.write_text(KNOWN[6].split("K:D\n")[1], encoding="utf-8")
+    # no F, C or G: its C major changes none of its notes (`missing_key_hint`)
+    snippet.write_text("ABde BAdB|EDAB d2ed|\n", encoding="utf-8")
     caplog.clear()
     assert main(["identify", "--index", out, str(snippet), "-k", "1"]) == 0
     assert not any("C major" in m for m in warnings_of(caplog, "modeling_irish.retrieval_cli"))
+
+
+def test_identify_hints_at_the_key_a_bare_snippet_with_no_accidentals_lacks(
+    tokenizer, model, tmp_path, caplog
+):
+    """A snippet typed without headers (``FAAB AFED|``) is read in C major, its F natural: a
+    tune played in D is misread in every transposition, and the edit distance, which compares
+    such a snippet in all 12, said nothing. Said once per snippet, for every scorer, with
+    ``--json`` too, with what to add (K:D, or the accidentals); not for ``K:none``."""
+    from modeling_irish.cli import main
+
+    _, out = edit_distance_index_cli(tokenizer, tmp_path)
+    (tmp_path / "m").mkdir()
+    _, folder = model_index_cli(model, tokenizer, tmp_path / "m")
+    body = KNOWN[0].split("K:D\n")[1]
+    snippet = tmp_path / "bare.abc"
+    snippet.write_text(body, encoding="utf-8")
+    hint = "with no sharps or flats: if it is played in another key, add its K: line (K:D"
+    runs = [
+        ["--index", out],
+        ["--index", out, "--json"],
+        ["--model", str(folder), "--index", str(folder / "index")],
+    ]
+    for argv in runs:
+        caplog.clear()
+        assert main(["identify", *argv, str(snippet), "-k", "1"]) == 0, argv
+        said = [m for m in warnings_of(caplog, "modeling_irish.retrieval_cli") if hint in m]
+        assert len(said) == 1 and said[0].count("C major") == 1, (argv, said)
+        assert "no K: field: read as C major, with no sharps or flats" in said[0]
+    for text in ("K:none\n" + body, "K:D\n" + body, "^" + body):  # a key, or accidentals
+        snippet.write_text(text, encoding="utf-8")
+        caplog.clear()
+        assert main(["identify", "--index", out, str(snippet), "-k", "1"]) == 0, text
+        assert not any(hint in m for m in caplog.messages), text
 
 
 def test_identify_does_not_warn_of_the_c_major_k_none_is_read_as(tokenizer, tmp_path, caplog):
