@@ -50,6 +50,7 @@ from .generation_request import (
     resolve_request,
     unit_hint,
     unknown_token,
+    warn_long_pickup,
 )
 from .generation_sampling import (
     CPU,
@@ -328,6 +329,7 @@ class TuneGenerator:
                     pickup = check_prompt_scans(req.prompt_tokens, req.meter)
                 except ValueError as err:  # bars of half their length: no L: in 2/4
                     raise ValueError(f"{err}{unit_hint(req)}") from None
+                warn_long_pickup(req, pickup)
             num_bars = bars_after_prompt(num_bars, req.prompt_tokens)
             least = DEFAULT_MIN_BARS if min_bars is None else min_bars
             cons = [TuneConstraint(tables, num_bars, max_rows, least) for _ in range(num_tunes)]

@@ -25,6 +25,7 @@ from tokenization.keys import (  # check_key: re-exported, where generate's key 
     mode_name,
     standard_key,
 )
+from tokenization.measure import bar_length_in_eighths
 from tokenization.rhythm_types import (  # RHYTHM_METERS, rhythm_key: re-exported
     CUT_TIME_TYPES,
     RHYTHM_METERS,
@@ -62,6 +63,7 @@ __all__ = [
     "spelled",
     "unit_hint",
     "unknown_token",
+    "warn_long_pickup",
 ]
 
 #: `RHYTHM_METERS` by `rhythm_key`: the meter of a type however it is spelled.
@@ -334,6 +336,38 @@ def unknown_token(prompt: AbcTune, index: int, main: bool, dur: bool) -> str:
         if lacking
     )
     return f"{typed!r} (a {what or 'token'} the model never saw)"
+
+
+def warn_long_pickup(req: TuneRequest, pickup: Fraction) -> None:
+    """Say that the prompt's short first bar (``pickup`` eighths, as `check_prompt_scans`
+    found it), when it lasts more than half a bar, is read as a pickup: ``|:GAG GA|ABA ABd|``
+    in 6/8 opens with 5 of 6 eighths, a bar with a note left out as likely as a pickup, and the
+    tune was closed on a bar of 1 without a word. A pickup of half a bar or less (``A|``,
+    ``ABc|`` in a reel, ``FA|`` in a polka) is the usual form: not said. Of thesession's
+    20,713 tunes, 173 (0.84%) open with a longer one (two-beat pickups of waltzes, mostly),
+    whose first bars as a prompt draw this warning.
+
+    >>> from tokenization.abc_parser import parse_abc
+    >>> prompt = parse_abc("X:1\\nM:6/8\\nL:1/8\\nK:G\\n|:GAG GA|ABA ABd|")
+    >>> req = TuneRequest(prompt.key, "6/8", "jig", prompt.tokens, 0, None, None, prompt)
+    >>> warn_long_pickup(req, Fraction(5))  # logs: the prompt's first bar, 'GAGGA', lasts 5...
+    """
+    bar = bar_length_in_eighths(req.meter)
+    prompt = req.written_prompt
+    if not pickup or bar is None or pickup <= bar / 2 or prompt is None:
+        return
+    tokens = prompt.tokens
+    first = next(i for i, t in enumerate(tokens) if t.kind != "bar")
+    end = next((i for i in range(first, len(tokens)) if tokens[i].kind == "bar"), len(tokens))
+    typed = "".join(
+        typed_token(prompt, i) if tokens[i].kind in ("note", "rest") else tokens[i].text
+        for i in range(first, end)
+    )
+    logger.warning(
+        "the prompt's first bar, %r, lasts %s of the %s eighths of %s: it is read as a pickup, "
+        "and each tune closes on a bar of %s; if a note is missing from it, complete the bar",
+        typed, pickup, bar, req.meter, bar - pickup,
+    )  # fmt: skip
 
 
 def unit_hint(req: TuneRequest) -> str:

@@ -191,3 +191,25 @@ def test_a_prompts_inline_midi_program_is_said_as_its_line_forms_are(caplog):
         _warn_dropped_markings(parse_abc(text), text)
     (said,) = [r.getMessage() for r in caplog.records]
     assert said.startswith("the prompt's 1 %%MIDI directive(s) (program) are not kept:"), said
+
+
+def test_a_prompt_whose_first_bar_is_longer_than_half_a_bar_is_said_read_as_a_pickup(
+    generator, caplog
+):
+    """``|:GAG GA|ABA ABd|`` (a jig's first bar with a note left out) was read as a pickup of 5
+    eighths without a word, and every tune closed on a bar of 1. A short first bar of more
+    than half a bar is said, named as typed; the usual pickup (``D|``, ``GA|``) is not."""
+    said = (
+        "the prompt's first bar, 'GAGGA', lasts 5 of the 6 eighths of 6/8: it is read as a pickup"
+    )
+    for body in ("|:GAG GA|ABA ABd|", "GAG GA|ABA ABd|"):
+        caplog.clear()
+        with caplog.at_level("WARNING", logger="modeling_irish.generation"):
+            generator.generate(1, prompt=f"X:1\nM:6/8\nL:1/8\nK:G\n{body}", seed=0, num_bars=4)
+        assert caplog.text.count(said) == 1, (body, caplog.text)
+        assert "each tune closes on a bar of 1" in caplog.text
+    for body in ("D|GAG GAB|", "|:GA|BAG GAB|", "|:GAG GAB|ABA ABd|"):
+        caplog.clear()
+        with caplog.at_level("WARNING", logger="modeling_irish.generation"):
+            generator.generate(1, prompt=f"X:1\nM:6/8\nL:1/8\nK:G\n{body}", seed=0, num_bars=4)
+        assert "first bar" not in caplog.text, (body, caplog.text)
