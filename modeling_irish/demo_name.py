@@ -20,7 +20,11 @@ if TYPE_CHECKING:
 
     from .tune_index import TuneIndex
 
-__all__ = ["NamedView", "load_index", "name_controls", "name_tab"]
+__all__ = ["EXAMPLE_SNIPPET", "NamedView", "load_index", "name_controls", "name_tab"]
+
+#: The snippet the tab shows as an example: with its key, as a bare snippet's F is read as F
+#: natural (C major), which `identify` says in a warning.
+EXAMPLE_SNIPPET = "K:D\nFAAB AFED|FAAB d2fe|"
 
 #: The demo's log, as before the tab had its own module.
 logger = logging.getLogger("modeling_irish.demo_app")
@@ -64,7 +68,10 @@ def name_tab(
 
     text = (snippet or "").strip()
     if not text:
-        raise ValueError("paste an ABC tune, or a few bars such as FAAB AFED|FAAB d2fe|, to name")
+        raise ValueError(
+            "paste an ABC tune, or a few bars with their key (K:D, then FAAB AFED|FAAB d2fe|), "
+            "to name"
+        )
     bare = not any(line.startswith("X:") for line in abc_lines(text))
     raw, several, noted = (None, [], []) if bare else first_of_several(snippet)
     lead, bars = leading_blank_lines(snippet)
@@ -113,8 +120,7 @@ def name_controls(gr: ModuleType, index: TuneIndex | None, tokenizer: Any) -> No
             "INDEX`, then start the demo with `--index INDEX`."
         )
         return
-    hint = "FAAB AFED|FAAB d2fe|"
-    snippet = gr.Textbox(lines=5, label="ABC tune or a few bars", placeholder=hint)
+    snippet = gr.Textbox(lines=5, label="ABC tune or a few bars", placeholder=EXAMPLE_SNIPPET)
     k = gr.Slider(*TITLES, value=10, step=1, label="Titles")
     button = gr.Button("Name that tune", variant="primary")
     table = gr.Dataframe(headers=["rank", "title", "score"], label="Titles, best first")

@@ -643,3 +643,15 @@ def test_the_pages_minimum_bars_reach_the_generation(model_dir, tmp_path, monkey
     for values in [(8, 1, 6), (8, 1, 0), (8, 1)]:  # bars, tunes, minimum bars (left off)
         run("reel", "D", values[0], 1.0, 0, "", *values[1:], progress=lambda *a, **k: None)
     assert asked == [6, 0, None]
+
+
+def test_the_name_tabs_example_snippet_is_read_as_written(index):
+    """The tab's example, `FAAB AFED|FAAB d2fe|` with no K:, was read in C major (F natural, not
+    the F sharp of the D major it is played in) and drew identify's missing-key warning."""
+    from modeling_irish.demo_name import EXAMPLE_SNIPPET
+
+    view = name_tab(index, EXAMPLE_SNIPPET, k=3)
+    assert len(view.rows) == 3
+    assert not any("K:" in w for w in view.warnings), view.warnings
+    bare = name_tab(index, EXAMPLE_SNIPPET.split("\n", 1)[1], k=3).warnings
+    assert any("no K: field" in w for w in bare), bare  # what the K: line spares it
