@@ -64,22 +64,27 @@ def _prepare(corpus: list[str], cache_dir: Path, num_proc: int = 0) -> dict:
     return data.prepare_corpus(args, accelerator)[2]
 
 
+def _assert_named_as(said: str, report: dict, lnk: str) -> None:
+    """The warnings (``said``) and the report's skipped places of `linked`'s corpus name its
+    files under ``lnk``, the folder as the run typed it."""
+    for warning in (
+        f"{lnk}/mixed.abc: 2 tunes share their X: number",
+        f"{os.path.join(lnk, 'sub', 'other.abc')}: 2 tunes share their X: number",
+        f"no ABC tunes found in {lnk}/empty.abc (empty file)",
+        f"{lnk}: 1 hidden *.abc file passed over",
+    ):
+        assert warning in said
+    (places,) = report["corpus"]["skipped_at"].values()
+    assert places[0] == f"{lnk}/mixed.abc line 22: X:3 bad: line 26, column 3: cannot read key 'Q#'"
+    assert places[-1].startswith(os.path.join(lnk, "sub", "other.abc") + " line 22: ")
+
+
 @pytest.mark.parametrize("num_proc", [0, 2])
 def test_warnings_and_skipped_places_name_the_paths_as_typed(linked, caplog, num_proc):
     with caplog.at_level("WARNING"):
         report = _prepare(["../lnk/mixed.abc", "../lnk"], linked / "cache", num_proc)
-    said = caplog.text
-    assert str(linked) not in said, said
-    for warning in (
-        "../lnk/mixed.abc: 2 tunes share their X: number",
-        f"{os.path.join('../lnk', 'sub', 'other.abc')}: 2 tunes share their X: number",
-        "no ABC tunes found in ../lnk/empty.abc (empty file)",
-        "../lnk: 1 hidden *.abc file passed over",
-    ):
-        assert warning in said
-    (places,) = report["corpus"]["skipped_at"].values()
-    assert places[0] == "../lnk/mixed.abc line 22: X:3 bad: line 26, column 3: cannot read key 'Q#'"
-    assert places[-1].startswith(os.path.join("../lnk", "sub", "other.abc") + " line 22: ")
+    assert str(linked) not in caplog.text, caplog.text
+    _assert_named_as(caplog.text, report, "../lnk")
 
 
 @pytest.mark.parametrize(
@@ -120,15 +125,5 @@ def test_a_cache_hit_names_the_paths_as_this_run_typed_them(linked, monkeypatch,
     with caplog.at_level("WARNING"):
         report = _prepare(["lnk/mixed.abc", "lnk"], cache, num_proc)
     assert len(list(cache.glob("abc_corpus-*"))) == 1  # a hit
-    said = caplog.text
-    assert "../lnk" not in said and str(linked) not in said, said
-    for warning in (
-        "lnk/mixed.abc: 2 tunes share their X: number",
-        f"{os.path.join('lnk', 'sub', 'other.abc')}: 2 tunes share their X: number",
-        "no ABC tunes found in lnk/empty.abc (empty file)",
-        "lnk: 1 hidden *.abc file passed over",
-    ):
-        assert warning in said
-    (places,) = report["corpus"]["skipped_at"].values()
-    assert places[0] == "lnk/mixed.abc line 22: X:3 bad: line 26, column 3: cannot read key 'Q#'"
-    assert places[-1].startswith(os.path.join("lnk", "sub", "other.abc") + " line 22: ")
+    assert "../lnk" not in caplog.text and str(linked) not in caplog.text, caplog.text
+    _assert_named_as(caplog.text, report, "lnk")
