@@ -209,6 +209,8 @@ def run_identify(args: argparse.Namespace) -> int:
             read = parse_abc(tune, line_offset=start - 2 if bare else 0)
             changed = read.warnings if raw is None else raw.read_warnings()
             changed = scored_read_warnings(changed, tune, scoring)  # as `identify` keeps them
+            if bare:
+                changed = _keyless_at(changed, start)
             if changed:  # what of the query is not compared: said, not dropped silently
                 at = _tune_at(start, raw, where)
                 said.warn(
@@ -332,6 +334,20 @@ def _identify_error(err: AbcParseError | _RowWithoutTune, start: int, raw: Any, 
     if raw is not None:
         return raw.locate(err).removeprefix(f"{raw.file_name}: ")
     return str(err)
+
+
+def _keyless_at(warnings: list[str], start: int) -> list[str]:
+    """``warnings`` of a bare snippet whose first line is ``start``, the reader's "no K:" one
+    placed there: the reader puts it at the tune's ``X:`` line, which for a bare snippet is
+    the one `_identify_tunes` added above it (``line 0`` for the first snippet of a file).
+
+    >>> _keyless_at(["no K: field: read as C major (line 4)", "overlay"], 5)
+    ['no K: field: read as C major (line 5)', 'overlay']
+    """
+    from tokenization.abc_header import NO_KEY
+
+    keyless = f"{NO_KEY} (line "
+    return [f"{keyless}{start})" if w.startswith(keyless) else w for w in warnings]
 
 
 def _identify_tunes(path: str, where: str) -> tuple[list[tuple[int, str, Any]], bool]:

@@ -22,7 +22,6 @@ NO_EXAMPLES = {
     "irish_tune.parser": "command line",
     "irish_tune.retrieval_cli_args": "command line",
     "modeling_irish.metrics": "holds metric scripts, loaded by path (their examples: below)",
-    "modeling_irish.retrieval_cli": "command line",
     "modeling_irish.retrieval_evaluation_cli": "command line",
     "tokenization": "package of the tokenizer: its modules hold the examples",
     "training": "package of the training scripts",

@@ -6,6 +6,7 @@ test_name_that_tune_cli.py."""
 from __future__ import annotations
 
 import json
+import re
 
 import torch
 from helpers import NAME_THAT_TUNE_KNOWN as KNOWN
@@ -174,6 +175,26 @@ def test_identify_hints_at_the_key_a_bare_snippet_with_no_accidentals_lacks(
         caplog.clear()
         assert main(["identify", "--index", out, str(snippet), "-k", "1"]) == 0, text
         assert not any(hint in m for m in caplog.messages), text
+
+
+def test_a_model_scorer_places_a_bare_snippets_missing_key_at_its_first_line(
+    tokenizer, model, tmp_path, caplog
+):
+    """A bare snippet with a written accidental (no hint) under a model's scorer was said
+    "no K: field: read as C major (line 0)": the line of the X: the command adds above it."""
+    from modeling_irish.cli import main
+
+    _, folder = model_index_cli(model, tokenizer, tmp_path)
+    body = "^" + KNOWN[0].split("K:D\n")[1]
+    snippet = tmp_path / "bare.abc"
+    snippet.write_text(f"{body}\n\n\n{body}", encoding="utf-8")
+    assert main(["identify", "--model", str(folder), "--index", str(folder / "index"),
+                 str(snippet), "-k", "1"]) == 0  # fmt: skip
+    said = [m for m in warnings_of(caplog, "modeling_irish.retrieval_cli") if "no K:" in m]
+    starts = [int(re.search(r"the tune at line (\d+) ", m)[1]) for m in said]
+    assert starts[0] == 1 and starts[1] > 2, said  # the second snippet, after blank lines
+    for start, message in zip(starts, said):
+        assert message.endswith(f"no K: field: read as C major (line {start})"), message
 
 
 def test_identify_does_not_warn_of_the_c_major_k_none_is_read_as(tokenizer, tmp_path, caplog):
