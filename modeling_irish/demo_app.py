@@ -75,7 +75,6 @@ __all__ = [
     "run_demo",
 ]
 
-logger = logging.getLogger(__name__)
 
 #: What `import_gradio` says when gradio cannot be imported.
 MISSING_GRADIO = 'the demo needs gradio: pip install "modeling-irish[demo]"'
