@@ -7,6 +7,7 @@ from fractions import Fraction as F
 import pytest
 
 from tokenization.abc_parser import AbcParseError, parse_abc, parse_tunebook
+from tokenization.reader_warnings import shown_kind
 
 
 def durs(body: str, header: str = "L:1/8\nK:C") -> list[str]:
@@ -338,6 +339,25 @@ def test_a_broken_rhythm_at_the_end_leaves_the_note_before_it_as_written(body, l
     tune = parse_abc(f"X:1\nM:4/4\nL:1/8\nK:C\n{body}")
     assert [str(t.dur * 8) for t in tune.tokens if t.kind == "note"] == lengths
     assert tune.warnings == ["broken rhythm at the end of the tune ignored"]
+
+
+@pytest.mark.parametrize(
+    "body, column", [("DFAd fdAF (3", 11), ("DFAd (3\n", 6), ("DFAd (3:2:3 |]", 6)]
+)
+def test_a_tuplet_with_no_note_after_it_is_named_with_its_line_and_column(body, column):
+    """A ``(3`` that no note follows before the tune ends times nothing: it was kept without a
+    word, and `irish-tune check` said the tune round-tripped clean."""
+    tune = parse_abc(f"X:1\nT:t\nM:4/4\nL:1/8\nK:D\n{body}")
+    assert any(
+        w.startswith("tuplet '(3") and w.endswith(f"(line 6, column {column})")
+        for w in tune.warnings
+    )
+    assert shown_kind(tune.warnings[-1]) == "tuplets with no note after them"
+
+
+@pytest.mark.parametrize("body", ["(3DFA|", "DFAd (3|fdAF|", "(3 z2 z |]"])
+def test_a_tuplet_with_notes_after_it_is_no_warning(body):
+    assert parse_abc(f"X:1\nM:4/4\nL:1/8\nK:D\n{body}").warnings == []
 
 
 @pytest.mark.parametrize(

@@ -23,9 +23,14 @@ from .abc_tune import Token
 from .measure import compound_meter
 
 __all__ = [
+    "TUPLET_WITHOUT_NOTES",
     "default_tuplet_q",
     "NotesAndChords",
 ]
+
+#: What the warning about a tuplet mark that no note or rest follows says (``DFAd (3`` at the
+#: end of the tune): `irish-tune check` prints it (reader_warnings.py)
+TUPLET_WITHOUT_NOTES = "with no note or rest after it before the end of the tune"
 
 
 _DEFAULT_Q = {2: 3, 3: 2, 4: 3, 6: 2, 8: 3}
@@ -138,7 +143,25 @@ class NotesAndChords(ParserState):
         # a later [M:], take the same q from it
         short = q == default_tuplet_q(p, self.header_meter) and r == p
         text = f"({p}" if short else f"({p}:{q}:{r}"
+        self.last_tuplet = (self.lineno, self.written_column())
         self.tokens.append(Token("tuplet", text, None, Fraction(q, p)))
+
+    def _tuplet_without_notes(self) -> list[str]:
+        """A warning naming the line and column of a tuplet mark that no note or rest follows
+        before the tune ends (``DFAd (3``): it times nothing. It is kept as written, as a
+        dangling tie's mark is not, because the token indexes of later changes must not move."""
+        # the last tuplet token is the last mark read: `_build` may have dropped tokens since
+        # (a dangling tie), so its place is saved without its index
+        kinds = [token.kind for token in self.tokens]
+        if self.last_tuplet is None or "tuplet" not in kinds:
+            return []
+        at = len(kinds) - 1 - kinds[::-1].index("tuplet")
+        if "note" in kinds[at + 1 :] or "rest" in kinds[at + 1 :]:
+            return []
+        line, column = self.last_tuplet
+        return [
+            f"tuplet {self.tokens[at].text!r} {TUPLET_WITHOUT_NOTES} (line {line}, column {column})"
+        ]
 
     def _rest(self, m: re.Match, line: str) -> None:
         if self.in_chord:

@@ -170,6 +170,9 @@ class ParserState:
         self.carry: dict[int, int] = {}
         self.next_carry: dict[int, int] = {}
         self.last_note: tuple[int, int] = (0, 0)
+        #: (line, written column) of the last tuplet mark, for `_build`'s warning
+        #: when no note or rest follows it (``(3`` left at the end of the tune)
+        self.last_tuplet: tuple[int, int] | None = None
         self.chord_notes: list[tuple[int, int]] = []
         #: the bar's accidentals: alteration by letter (``pitch``) or natural pitch (``octave``)
         self.bar_acc: dict[str | int, int] = {}
