@@ -163,13 +163,13 @@ def _sampling_args(parser: argparse.ArgumentParser, command: str) -> None:
         "--mode", default=None, help="mode, e.g. dorian (overrides the mode of --key)"
     )
     parser.add_argument(
-        "--num-tunes", type=positive_int, default=4, help="tunes to sample (default 4)"
+        "--num-tunes", type=positive_int, default=4, help="tunes to sample (default: 4)"
     )
     parser.add_argument(
         "--batch-size",
         type=positive_int,
         default=64,
-        help="tunes sampled at once (memory grows with it; default 64); more tunes come in "
+        help="tunes sampled at once (memory grows with it; default: 64); more tunes come in "
         "further batches",
     )
     parser.add_argument(
@@ -192,7 +192,7 @@ def _sampling_args(parser: argparse.ArgumentParser, command: str) -> None:
         type=non_negative_int,
         default=None,
         help="fewest written bars before the model may end a tune by itself, counted as "
-        f"--num-bars counts them, at most --num-bars (default {DEFAULT_MIN_BARS}, or "
+        f"--num-bars counts them, at most --num-bars (default: {DEFAULT_MIN_BARS}, or "
         "--num-bars if fewer; 0: no minimum, a tune ends after its first bar at the soonest); "
         "--min-bars equal to --num-bars gives that many bars, or a bar "
         "or two more where closing needs them (the end of a repeat, a second ending); a "
@@ -226,7 +226,7 @@ def _sampling_args(parser: argparse.ArgumentParser, command: str) -> None:
         "--seed",
         type=seed_arg,
         default=0,
-        help="seed, 0 to 2**64 - 1 (default 0): the same seed, --num-tunes and --batch-size "
+        help="seed, 0 to 2**64 - 1 (default: 0): the same seed, --num-tunes and --batch-size "
         "give the same tunes (a batch's tunes are drawn together), so two runs without --seed "
         "print the same ones",
     )

@@ -8,6 +8,7 @@ import argparse
 from .arg_types import named_source, non_negative_int, positive_int, score_weight
 
 __all__ = [
+    "HYBRID_WEIGHT",
     "add_evaluate_retrieval_args",
     "add_identify_args",
     "add_index_args",
@@ -16,38 +17,42 @@ __all__ = [
     "index_usage_problem",
 ]
 
+#: = `modeling_irish.name_that_tune.HYBRID_WEIGHT`, the hybrid scorer's default weight, which
+#: ``--help`` states (not imported: the command line starts light; a test checks that they agree).
+HYBRID_WEIGHT = 8.0
+
 
 def add_index_args(parser: argparse.ArgumentParser) -> None:
     """`index --model DIR CORPUS... --out INDEX` (or `--tokenizer DIR` without a model)."""
-    parser.add_argument("--model", default=None, help="Trained tune-title model folder.")
+    parser.add_argument("--model", default=None, help="folder of a trained tune-title model")
     parser.add_argument(
         "--tokenizer",
         default=None,
-        help="Without --model: a tokenizer folder (e.g. a MeasureNote model), with --out; the "
-        "index then serves the edit-distance scorer alone.",
+        help="without --model: a tokenizer folder (e.g. a MeasureNote model), with --out; the "
+        "index then serves the edit-distance scorer alone",
     )
     parser.add_argument(
         "corpus",
         nargs="+",
         type=named_source,
-        help="ABC sources to index (files, folders, dumps; not stdin).",
+        help="ABC sources to index (files, folders, dumps; not stdin)",
     )
-    parser.add_argument("--out", default=None, help="Index folder (default: MODEL/index).")
+    parser.add_argument("--out", default=None, help="index folder (default: MODEL/index)")
     parser.add_argument(
         "--unfold-repeats",
         action=argparse.BooleanOptionalAction,
         default=True,
-        help="Index each setting in the order it is played, repeats and endings unfolded, so "
+        help="index each setting in the order it is played, repeats and endings unfolded, so "
         "that a snippet played across the end of a part back to its start is found (the "
         "default); --no-unfold-repeats: as written, the earlier index, about 0.7x the time "
-        "a query.",
+        "a query",
     )
     parser.add_argument(
         "--threads",
         type=positive_int,
         default=1,
-        help="torch threads while embedding (default 1: on a busy 2-core machine 2 threads "
-        "spin-wait, about 8x slower; more may help on an idle many-core machine).",
+        help="torch threads while embedding (default: 1; on a busy 2-core machine 2 threads "
+        "spin-wait, about 8x slower; more may help on an idle many-core machine)",
     )
 
 
@@ -80,19 +85,19 @@ def add_identify_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model",
         default=None,
-        help="Trained tune-title model folder (without it: the edit-distance scorer alone).",
+        help="folder of a trained tune-title model (without it: the edit-distance scorer alone)",
     )
-    parser.add_argument("--index", default=None, help="Index folder (default: MODEL/index).")
+    parser.add_argument("--index", default=None, help="index folder (default: MODEL/index)")
     parser.add_argument(
         "--tokenizer",
         default=None,
-        help="Without --model: the tokenizer folder, when the one the index was built with has "
-        "moved (default: the folder recorded in the index; a model reads its own).",
+        help="without --model: the tokenizer folder, when the one the index was built with has "
+        "moved (default: the folder recorded in the index; a model reads its own)",
     )
     parser.add_argument(
-        "file", nargs="?", default="-", help="ABC file or - for stdin (each tune is named)."
+        "file", nargs="?", default="-", help="ABC file or - for stdin (each tune is named)"
     )
-    parser.add_argument("-k", type=positive_int, default=10, help="How many titles to print.")
+    parser.add_argument("-k", type=positive_int, default=10, help="how many titles to print")
     parser.add_argument(
         "--scoring",
         choices=("hybrid", "title", "setting", "edit-distance"),
@@ -100,13 +105,14 @@ def add_identify_args(parser: argparse.ArgumentParser) -> None:
         help="hybrid (the default with --model): title cosine + the edit distance to the indexed "
         "settings, which names tunes with settings in the index; title: the dual encoder alone "
         "(tunes whose titles are indexed without settings); setting: cosine with the indexed "
-        "settings; edit-distance (the default without --model): no model at all.",
+        "settings; edit-distance (the default without --model): no model at all",
     )
     parser.add_argument(
         "--hybrid-weight",
         type=score_weight,
         default=None,
-        help="Edit-distance weight of the hybrid (default: the one chosen on held-out settings).",
+        help=f"edit-distance weight of the hybrid (default: {HYBRID_WEIGHT:g}, chosen on held-out "
+        "settings)",
     )
     _add_transpose_arg(parser)
     parser.add_argument(
@@ -154,93 +160,101 @@ def _add_transpose_arg(parser: argparse.ArgumentParser) -> None:
         "--transpose",
         action=argparse.BooleanOptionalAction,
         default=True,
-        help="Edit distance that also finds settings whose tonic sits on another white key "
+        help="edit distance that also finds settings whose tonic sits on another white key "
         "(a setting transcribed in D dorian, another a fourth up in G mixolydian); the default. "
         "--no-transpose: pitch classes only, the earlier scorer, named less often and about "
         "0.6x the time (docs/BENCHMARKS.md). identify compares a snippet without a key (no K:, "
-        "or K:none) in all 12 transpositions either way.",
+        "or K:none) in all 12 transpositions either way",
     )
 
 
 def add_evaluate_retrieval_args(parser: argparse.ArgumentParser) -> None:
     """`evaluate-retrieval --model DIR --train CORPUS --queries FILE.abc --protocol ...`."""
-    parser.add_argument("--model", default=None, help="Model folder (not needed for the baseline).")
+    parser.add_argument(
+        "--model",
+        default=None,
+        help="folder of a trained tune-title model (not needed for the baseline)",
+    )
     parser.add_argument(
         "--tokenizer",
         default=None,
-        help="Without --model: the tokenizer folder of the edit-distance baseline (a model reads "
-        "its own).",
+        help="without --model: the tokenizer folder of the edit-distance baseline (a model reads "
+        "its own)",
     )
     parser.add_argument(
         "--train",
         required=True,
         nargs="+",
         type=named_source,
-        help="Training corpus sources (files, folders, dumps; not stdin).",
+        help="training corpus sources (files, folders, dumps; not stdin)",
     )
     parser.add_argument(
         "--queries",
         required=True,
-        help="ABC file of query tunes ('-': stdin, read as a file is, what is not read said).",
+        help="ABC file of query tunes ('-': stdin, read as a file is, what is not read said)",
     )
     parser.add_argument(
-        "--protocol", choices=("known", "unseen"), default="known", help="Protocol."
+        "--protocol",
+        choices=("known", "unseen"),
+        default="known",
+        help="which queries: known (held-out settings of training tunes) or unseen (tunes "
+        "not in training)",
     )
     parser.add_argument(
         "--excerpt-notes",
         type=non_negative_int,
         default=30,
-        help="Notes per query excerpt, a chord counting as one and a rest as none (0: whole "
-        "tunes, as training's --eval_excerpt_notes 0).",
+        help="notes per query excerpt, a chord counting as one and a rest as none (0: whole "
+        "tunes, as training's --eval_excerpt_notes 0)",
     )
     parser.add_argument(
-        "--seed", type=non_negative_int, default=0, help="Seed of the excerpt starts."
+        "--seed", type=non_negative_int, default=0, help="seed of the excerpt starts"
     )
     parser.add_argument(
         "--baseline",
         choices=("edit-distance", "hybrid"),
         default=None,
-        help="Other scorer: edit-distance (no model; under --protocol unseen it names a query by "
+        help="other scorer: edit-distance (no model; under --protocol unseen it names a query by "
         "the titles of its nearest training tunes and by the title words that go with its "
-        "rhythm, mode and meter) or hybrid (model + edit distance).",
+        "rhythm, mode and meter) or hybrid (model + edit distance)",
     )
     parser.add_argument(
         "--hybrid-weight",
         type=score_weight,
         default=None,
-        help="Weight of the edit-distance score in --baseline hybrid under --protocol known "
-        "(default 8, chosen on held-out settings that are not the reported queries; choose it "
-        "on validation queries).",
+        help="weight of the edit-distance score in --baseline hybrid under --protocol known "
+        f"(default: {HYBRID_WEIGHT:g}, chosen on held-out settings that are not the reported "
+        "queries; choose it on validation queries)",
     )
     parser.add_argument(
         "--eighths-weight",
         type=score_weight,
         default=None,
-        help="Weight of the per-eighth-note edit distance (default 1; 0: per note only).",
+        help="weight of the per-eighth-note edit distance (default: 1; 0: per note only)",
     )
     parser.add_argument(
         "--no-meter-mode-penalty",
         dest="meter_mode",
         action="store_false",
-        help="Edit distance without its penalties for settings in another meter, mode or tune "
-        "type (R:); the penalties are on by default.",
+        help="edit distance without its penalties for settings in another meter, mode or tune "
+        "type (R:); the penalties are on by default",
     )
     _add_transpose_arg(parser)
     parser.add_argument(
         "--unfold-repeats",
         action=argparse.BooleanOptionalAction,
         default=True,
-        help="Edit distance against the training settings in played order, repeats and endings "
-        "unfolded (the default); --no-unfold-repeats: as written, the earlier scorer.",
+        help="edit distance against the training settings in played order, repeats and endings "
+        "unfolded (the default); --no-unfold-repeats: as written, the earlier scorer",
     )
     parser.add_argument(
         "--query-order",
         choices=("written", "played"),
         default="written",
-        help="Cut each excerpt from the query as written (the default, the protocol of the "
-        "reported figures) or as played, repeats and endings unfolded (as a listener hears it).",
+        help="cut each excerpt from the query as written (the default, the protocol of the "
+        "reported figures) or as played, repeats and endings unfolded (as a listener hears it)",
     )
-    parser.add_argument("--json", action="store_true", help="Print exactly one JSON object.")
+    parser.add_argument("--json", action="store_true", help="print exactly one JSON object")
 
 
 def evaluate_retrieval_usage_problem(args: argparse.Namespace) -> str | None:

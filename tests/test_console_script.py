@@ -390,13 +390,15 @@ def test_the_light_copies_of_constants_agree_with_the_library():
         DEFAULT_MIN_BARS,
         FORMATS,
     )
-    from modeling_irish import abc_sources, edit_distance, generation_args, render
+    from irish_tune.retrieval_cli_args import HYBRID_WEIGHT
+    from modeling_irish import abc_sources, edit_distance, generation_args, name_that_tune, render
 
     assert FORMATS == render.FORMATS and DEFAULT_FORMATS == render.DEFAULT_FORMATS
     assert DEFAULT_MAX_ROWS == generation_args.DEFAULT_MAX_ROWS
     assert DEFAULT_MIN_BARS == generation_args.DEFAULT_MIN_BARS
     assert tuple(abc_sources.MUSIC21_COLLECTIONS) == MUSIC21_BOOKS
     assert MAX_WEIGHT == edit_distance.MAX_SCORE_WEIGHT
+    assert HYBRID_WEIGHT == name_that_tune.HYBRID_WEIGHT
 
 
 def test_check_from_the_command_line_imports_no_torch(tmp_path):

@@ -169,6 +169,7 @@ def build_parser() -> _LaunchParser:
         help="Sources for load_abc_corpus (tunebook, folder, thesession dump, 'oneills1850', "
              "'ryansMammoth'); default: both music21 books.")
     add("--split_ratios", type=float, nargs=3, default=(0.9, 0.05, 0.05),
+        metavar=("TRAIN", "VALIDATION", "TEST"),
         help="Train/validation/test shares of the corpus, in tunes; divided by their sum, so "
              "'8 1 1' is '0.8 0.1 0.1'. A 0 leaves that split empty; the train share must be > 0.")
     add("--split_seed", type=int, default=0, help="Seed of the corpus split.")
@@ -178,12 +179,12 @@ def build_parser() -> _LaunchParser:
              "by a hash of its own keys, so tunes keep their split when the corpus grows.")
     add("--link_incipits", type=int, default=0,
         help="Also keep tunes whose first N notes match (one melody under two tune ids and "
-             "titles) in one split; e.g. 24. Default 0: off.")
+             "titles) in one split; e.g. 24. Default: 0, off.")
     add("--require_bars_fit", action="store_true",
         help="Skip (and count) tunes with a full bar that does not fit the meter "
              "(irish-tune check --bars).")
     add("--cache_dir", default=None,
-        help="Cache of corpus, vocabulary and tokenized splits (default <output_dir>/../.cache).")
+        help="Cache of corpus, vocabulary and tokenized splits (default: <output_dir>/../.cache).")
     add("--max_length", type=int, default=None, help="Drop (and count) tunes with more rows.")
     add("--num_proc", type=int, default=None, help="Processes for tokenization.")
     add("--key_augmentation", action="store_true",
@@ -207,7 +208,7 @@ def build_parser() -> _LaunchParser:
              "never leave its warmup).")
     add("--max_grad_norm", type=float, default=1.0, help="Gradient clipping norm.")
     add("--max_train_steps", type=int, default=None,
-        help=f"Optimizer updates (default {DEFAULT_MAX_TRAIN_STEPS}, or as many as "
+        help=f"Optimizer updates (default: {DEFAULT_MAX_TRAIN_STEPS}, or as many as "
              "--num_train_epochs takes when only that is given; with both, the first reached).")
     add("--num_train_epochs", type=int, default=None,
         help="Epochs over the training split (alone: the budget; with --max_train_steps: a cap).")
@@ -225,7 +226,7 @@ def build_parser() -> _LaunchParser:
     add("--output_dir", default=None,
         help="Where everything is written; a run starting afresh first deletes what an earlier "
              "run recorded writing there (run_files.json), and nothing else (see "
-             "--overwrite_output_dir) (default runs/measurenote-small, or runs/tune-title with "
+             "--overwrite_output_dir) (default: runs/measurenote-small, or runs/tune-title with "
              "--task tune_title; with --resume_from_checkpoint D/step_N, D).")
     add("--overwrite_output_dir", action="store_true",
         help="Start afresh in an --output_dir that holds an earlier run's checkpoints, or files "
@@ -262,7 +263,7 @@ def build_parser() -> _LaunchParser:
     add("--ddp_timeout", type=int, default=DEFAULT_DDP_TIMEOUT,
         help="Seconds a process of a multi-process launch waits for the others at a barrier "
              "or gradient all-reduce before it stops with an error naming the timeout (torch's "
-             f"process-group timeout; default {DEFAULT_DDP_TIMEOUT}, torch's own, as in "
+             f"process-group timeout; default: {DEFAULT_DDP_TIMEOUT}, torch's own, as in "
              "transformers' Trainer). Raise it when the main process alone reads a large "
              "corpus for longer; lower it to see a stuck launch sooner.")
     add("--push_to_hub", action="store_true",

@@ -32,9 +32,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--title_max_length",
         type=int,
         default=None,
-        help="Title tower's cut: word pieces a title keeps (MiniLM, default 32) or bytes (char "
-        "GRU, default 128). Resuming a checkpoint that records no model config (saved before "
-        "2026-12-06's 9630eef) assumes 32; give 128 for a char-GRU one saved from c4041eb on.",
+        help="Title tower's cut: word pieces a title keeps (MiniLM, default: 32) or bytes (char "
+        "GRU, default: 128). Resuming a checkpoint of an older version, which records no model "
+        "config, assumes 32: give 128 for a char-GRU one that cut at 128 (docs/measurenote.md, "
+        '"Checkpoints without a config").',
     )
     g.add_argument(
         "--finetune_title_encoder",
@@ -56,8 +57,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=2,
         help="Settings of one tune (title group) drawn into an epoch, kept in one batch as extra "
         "positives of each other (1 = one pair per group, never two in a batch); where they "
-        "would fill the loss's batch (a batch of 2 with the default 2), one is exchanged so that "
-        "every batch holds a negative.",
+        "would fill the loss's batch (a batch of 2 with 2 settings per group), one is exchanged "
+        "so that every batch holds a negative.",
     )
     g.add_argument("--hinge_margin", type=float, default=0.4, help="Hinge loss margin, 0 to 2.")
     g.add_argument("--projection_dim", type=int, default=256, help="Joint embedding size.")
@@ -73,8 +74,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--eval_excerpt_notes",
         type=int,
         default=30,
-        help="Notes per query excerpt in the final retrieval evaluation (the issue's protocol: "
-        "30; 0 = whole tunes), whatever --crop_notes the model trained on.",
+        help="Notes per query excerpt in the final retrieval evaluation (30, the protocol of "
+        "the reported figures; 0 = whole tunes), whatever --crop_notes the model trained on.",
     )
     g.add_argument(
         "--retrieval_eval_queries",
