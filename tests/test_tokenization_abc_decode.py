@@ -380,3 +380,18 @@ def test_decode_refuses_a_note_the_key_moves_out_of_midi():
     assert "g''''" in tok.decode(ids)  # in its own key it fits
     with pytest.raises(ValueError, match=r"note 1 of the tune moves to pitch 134 in G major, "):
         tok.decode(ids, key="G")
+
+
+def test_decode_and_batch_decode_refuse_options_by_position_saying_the_keyword(tokenizer):
+    """transformers' ``decode(ids, True)`` (skip_special_tokens by position) was Python's
+    `RowsToAbc.decode() takes 2 positional arguments but 3 were given`: the mixin's name and no
+    hint that the options go by keyword."""
+    ids = tokenizer(KESH)["input_ids"]
+    for method, rows in ((tokenizer.decode, ids[0]), (tokenizer.batch_decode, ids)):
+        with pytest.raises(TypeError) as info:
+            method(rows, True)
+        said = str(info.value)
+        assert said.startswith(f"AbcTokenizer.{method.__name__}() takes the ids alone by position")
+        assert "got 1 more argument (True)" in said and "skip_special_tokens=True" in said
+        assert "(it takes key, title, x, register, meter, skip_special_tokens, " in said
+    assert tokenizer.batch_decode(ids, skip_special_tokens=True) == [tokenizer.decode(ids[0])]

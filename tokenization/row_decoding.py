@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import reprlib
 import sys
 from collections.abc import Mapping
 from fractions import Fraction
@@ -360,7 +361,7 @@ class RowsToAbc:
     def decode(
         self,
         token_ids: Any,
-        *,
+        *positional: Any,
         key: str | Key | None = None,
         title: str = "",
         x: int = 1,
@@ -397,6 +398,9 @@ class RowsToAbc:
                 token strings. Any other keyword is a `TypeError`, as Python's own but naming
                 ``AbcTokenizer.decode()`` and the keywords it takes (`_unknown_keywords`), and
                 so is an argument of another type (``key=5``, ``x=None``, float ids).
+                An option given by position (``decode(ids, True)``, `transformers`' way to
+                skip special tokens) is a `TypeError` that says to give it by keyword
+                (`_positional_options`), rather than Python's error naming this mixin.
 
         ``<pad>``, ``<start>`` and ``<end>`` rows frame the tune and are never written, whatever
         ``skip_special_tokens`` says. A row whose ``main`` is ``<unk>`` (a bar line, ending,
@@ -406,6 +410,8 @@ class RowsToAbc:
         or rest (only bar lines, tuplet marks or ties, or none between ``<start>`` and
         ``<end>``): the reader refuses a tune with no notes, so their ABC would not read back.
         """
+        if positional:  # (Python's own named this class and no keyword to give instead)
+            raise TypeError(_positional_options("decode", positional))
         if unknown:  # (Python's own named this class: `RowsToAbc.decode() got ...`)
             raise TypeError(_unknown_keywords("decode", unknown))
         check_ids_type(token_ids, "decode")
@@ -424,7 +430,7 @@ class RowsToAbc:
             self.abc_vocab, token_ids, key=key, title=title, x=x, register=register, meter=meter
         )
 
-    def batch_decode(self, sequences: Any, **kwargs: Any) -> list[str]:
+    def batch_decode(self, sequences: Any, *positional: Any, **kwargs: Any) -> list[str]:
         """`decode` of each tune of a batch (``tok(abcs)["input_ids"]``, or a list of tunes'
         rows), with the same keywords; one tune's rows ``(n_rows, 20)`` give a list of one text,
         as `transformers` gives for one sequence. An error that one tune's rows cause names that
@@ -432,7 +438,10 @@ class RowsToAbc:
         `UnreadableRowsError`); a ``key`` or ``register`` that no tune could be written with is
         refused before the first, without naming one, as is a keyword `decode` does not take
         (a `TypeError`); so is a batch of batches (4-D ids), a `ValueError`, where each item
-        would have given a list, not a text."""
+        would have given a list, not a text. An option given by position is a `TypeError`, as
+        `decode` says it."""
+        if positional:
+            raise TypeError(_positional_options("batch_decode", positional))
         unknown = [name for name in kwargs if name not in _DECODE_KEYWORDS]
         if unknown:  # `decode`'s own check would come only at the first tune, and never for none
             raise TypeError(_unknown_keywords("batch_decode", unknown))
@@ -469,6 +478,22 @@ _DECODE_KEYWORDS = tuple(
     for parameter in inspect.signature(RowsToAbc.decode).parameters.values()
     if parameter.kind is inspect.Parameter.KEYWORD_ONLY
 )
+
+
+def _positional_options(method: str, values: tuple[Any, ...]) -> str:
+    """The `TypeError` message of ``values`` given by position after the ids to `AbcTokenizer`'s
+    ``method`` (``decode``, ``batch_decode``), which takes its options by keyword only: what
+    `transformers`' ``decode(ids, True)`` means (``skip_special_tokens``) is not a guess here.
+
+    >>> _positional_options("decode", (True,))
+    'AbcTokenizer.decode() takes the ids alone by position, got 1 more argument (True): give ...'
+    """
+    shown = ", ".join(reprlib.repr(value) for value in values)
+    return (
+        f"AbcTokenizer.{method}() takes the ids alone by position, got {len(values)} more "
+        f"argument{'s' if len(values) > 1 else ''} ({shown}): give its options by keyword, "
+        f"e.g. skip_special_tokens=True (it takes {', '.join(_DECODE_KEYWORDS)})"
+    )
 
 
 def _unknown_keywords(method: str, names: Any) -> str:

@@ -79,9 +79,9 @@ __all__ = [
 logger = logging.getLogger(__name__)  # a plain Logger, as CappedWarnings takes
 
 
-# RowsToAbc's decode and batch_decode take their options by keyword only, and say so, where
-# transformers' take skip_special_tokens by position: deliberately not its signature
-class AbcTokenizer(SlowTokenizerInterface, RowsToAbc, PreTrainedTokenizer):  # type: ignore[misc]
+# RowsToAbc's decode and batch_decode take their options by keyword only, and say so (a
+# TypeError naming the keyword), where transformers' take skip_special_tokens by position
+class AbcTokenizer(SlowTokenizerInterface, RowsToAbc, PreTrainedTokenizer):
     """Tokenizer from ABC text to MeasureNote rows of 20 feature ids, and back to ABC.
 
     Each tune is read (`tokenization.abc_parser`), transposed onto the white keys of its mode
