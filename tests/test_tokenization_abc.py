@@ -241,3 +241,14 @@ def test_train_shows_a_bar_over_the_tunes_on_a_terminal_when_asked(capsys, monke
     assert "Building the vocabulary: 100%" in capsys.readouterr().err
     AbcTokenizer.train(iter(TUNES), progress=True)  # no length: a count without a total
     assert f"Building the vocabulary: {len(TUNES)}" in capsys.readouterr().err
+
+
+def test_tokenizers_that_truncate_differently_are_not_equal(tokenizer, tmp_path):
+    """``==`` compared the vocabulary only: a tokenizer with model_max_length=4, which cuts every
+    tune to 4 rows under truncation=True, compared equal to one that cuts none."""
+    short = AbcTokenizer(vocab=tokenizer.abc_vocab, model_max_length=4)
+    assert short(KESH, truncation=True)["input_ids"].shape[1] == 4
+    assert tokenizer(KESH, truncation=True)["input_ids"].shape[1] > 4
+    assert short != tokenizer and tokenizer != short
+    short.save_pretrained(tmp_path)
+    assert AbcTokenizer.from_pretrained(tmp_path) == short

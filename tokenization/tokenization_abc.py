@@ -278,13 +278,18 @@ class AbcTokenizer(SlowTokenizerInterface, RowsToAbc, PreTrainedTokenizer):
 
     # ----- the transformers slow-tokenizer interface (on the main feature) -------------------
     def __eq__(self, other: object) -> bool:
-        # by name (see AbcVocab.__eq__): the remote-code copy of this class compares equal too
+        # by name (see AbcVocab.__eq__): the remote-code copy of this class compares equal too;
+        # model_max_length too, the one saved setting that changes what tok(abc) gives (it pads
+        # and truncates to it); the sides and specials are fixed, name_or_path says only where
         vocab = getattr(other, "abc_vocab", None)
         return (
-            type(other).__name__ == "AbcTokenizer" and vocab is not None and self.abc_vocab == vocab
+            type(other).__name__ == "AbcTokenizer"
+            and vocab is not None
+            and self.abc_vocab == vocab
+            and self.model_max_length == getattr(other, "model_max_length", None)
         )
 
-    __hash__ = None  # type: ignore[assignment]  # mutable, compared by vocabulary
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by vocabulary and config
 
     # ----- ABC -> rows -----------------------------------------------------------------------
     def encode_tune(self, text: str, *, rhythm: str | None = None) -> EncodedTune:
