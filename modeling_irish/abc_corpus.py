@@ -477,7 +477,8 @@ def load_abc_corpus(
         split_ratios: train, validation and test shares, counted in tunes: 3 non-negative
             numbers, not all 0, divided by their sum (``(8, 1, 1)`` is ``(0.8, 0.1, 0.1)``, and
             ``(0.9, 0.5, 0.5)`` about 47/26/26 %); a 0 leaves that split empty. One number, a
-            dict, a string or bools are refused with a ``ValueError``.
+            dict, a string, or ratios that are bools (numpy's too) or strings (``"0.9"``) are
+            refused with a ``ValueError``; numpy numbers are taken.
         seed: seeds the order in which tune groups are laid out and cut into the splits.
         dedupe: drop tunes whose body (the text after ``K:``, whitespace-normalised) repeats an
             earlier one and reads as the same notes (the same body under another key signature

@@ -10,6 +10,7 @@ body and splits them with it.
 from __future__ import annotations
 
 import bisect
+import decimal
 import hashlib
 import itertools
 import math
@@ -66,16 +67,27 @@ def _ratio_items(split_ratios: object) -> tuple[object, ...]:
 
 
 def _ratio_numbers(items: tuple[object, ...]) -> list[float]:
-    """``items`` as floats; a ``ValueError`` for an item that is not a number (``None``) or is
-    a bool (``(True, False, False)`` read as ``(1, 0, 0)``, as `check_seed` refuses one)."""
-    if any(isinstance(r, bool) for r in items):
+    """``items`` as floats; a ``ValueError`` for an item that is a bool, Python's or numpy's
+    (``(True, False, False)`` read as ``(1, 0, 0)``, as `check_seed` refuses one), a string
+    (``("0.9", "0.05", "0.05")``, which ``float`` would read) or anything else not a real
+    number (``None``). numpy floats and ints, fractions and decimals are taken."""
+    if any(_is_bool(r) for r in items):
         raise ValueError(f"split_ratios must be 3 numbers, not bools, got {items!r}")
-    try:
-        return [float(r) for r in items]  # type: ignore[arg-type]  # refused below if not
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"split_ratios must be 3 finite, non-negative numbers, got {items!r}"
-        ) from None
+    if any(isinstance(r, (str, bytes)) for r in items):
+        raise ValueError(f"split_ratios must be 3 numbers, not strings, got {items!r}")
+    if not all(isinstance(r, (numbers.Real, decimal.Decimal)) for r in items):
+        raise ValueError(f"split_ratios must be 3 finite, non-negative numbers, got {items!r}")
+    return [float(r) for r in items]  # type: ignore[arg-type]  # all real numbers above
+
+
+def _is_bool(value: object) -> bool:
+    """Whether ``value`` is a bool or numpy's (``np.True_``: no ``bool`` subclass, nor a
+    ``numbers.Real``, yet ``float`` reads it as 1.0), told by its type's name so as not to
+    import numpy (``bool_``, ``bool`` in numpy 2)."""
+    kind = type(value)
+    return isinstance(value, bool) or (
+        kind.__module__ == "numpy" and kind.__name__ in ("bool", "bool_")
+    )
 
 
 def check_ratios(split_ratios: Iterable[float]) -> list[float]:

@@ -5,6 +5,8 @@ corpus grows."""
 from __future__ import annotations
 
 import re
+from decimal import Decimal
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -20,7 +22,7 @@ from abc_corpus_helpers import (
 from helpers import require_corpus
 
 from modeling_irish.abc_corpus import SPLIT_NAMES, load_abc_corpus, split_groups, title_key
-from modeling_irish.corpus_splits import short_splits
+from modeling_irish.corpus_splits import check_ratios, short_splits
 
 
 def test_split_groups_keeps_components_whole_and_follows_ratios():
@@ -116,6 +118,28 @@ def test_the_loader_refuses_bool_ratios_as_it_refuses_a_bool_seed(tmp_path):
     said = r"split_ratios must be 3 numbers, not bools, got \(True, False, False\)"
     with pytest.raises(ValueError, match=said):
         load_abc_corpus(book, split_ratios=(True, False, False))
+
+
+@pytest.mark.parametrize(
+    ("bad", "said"),
+    [
+        ((np.True_, np.False_, np.False_), "not bools"),  # read as (1, 0, 0): all in train
+        (("0.9", "0.05", "0.05"), "not strings"),  # read by float() as the numbers
+        ((b"8", b"1", b"1"), "not strings"),
+    ],
+)
+def test_ratios_are_real_numbers_not_numpy_bools_or_numeric_strings(bad, said):
+    """A numpy bool (no ``bool`` subclass) and a numeric string passed the bool and string
+    checks, which looked at the ratios as a whole and at Python's ``bool``, and ``float``
+    read them as numbers."""
+    with pytest.raises(ValueError, match=f"split_ratios must be 3 numbers, {said}, got "):
+        check_ratios(bad)
+
+
+def test_ratios_may_be_numpy_numbers_fractions_and_decimals():
+    ratios = (np.float32(0.5), np.int64(1), Fraction(1, 2))
+    assert check_ratios(ratios) == [0.25, 0.5, 0.25]
+    assert check_ratios((Decimal("0.8"), 0.1, np.float64(0.1))) == pytest.approx([0.8, 0.1, 0.1])
 
 
 def test_a_generator_of_bad_ratios_is_shown_by_its_values(tmp_path):
