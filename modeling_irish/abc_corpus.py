@@ -175,7 +175,7 @@ def _short_split_message(
     in one of three cases: a single tune group (all of it in one split), a corpus so small
     that each short split's share is under 2 tunes (so it came out empty), or else groups too
     large for the split's share (the group count and the largest group, with its most common
-    title)."""
+    title), or, no two tunes linked, the hashed placement (`_short_cause`)."""
     total, count = groups["tunes"], groups["count"]
     names = " and ".join(short)
     if count == 1:
@@ -194,16 +194,31 @@ def _short_split_message(
             f"{tuple(ratios)}, which give {shares} {unit}: {names} "
             f"{'is' if len(short) == 1 else 'are'} empty"
         )
-    named = f"{groups['largest_titled']} titled {groups['largest_title']!r}"
     return (
         f"the {names} split{'s' if len(short) > 1 else ''} came out short, "
         f"{' and '.join(map(str, short.values()))} "
         f"{'tune' if list(short.values()) == [1] else 'tunes'} where ratios {tuple(ratios)} "
         f"ask for "
-        f"{' and '.join(_tunes_asked(ask) for ask in asks.values())}: "
+        f"{' and '.join(_tunes_asked(ask) for ask in asks.values())}: {_short_cause(groups)}"
+    )
+
+
+def _short_cause(groups: dict) -> str:
+    """What left a split short though the corpus is large enough: groups too large for it (the
+    largest named), or, with no two tunes linked, the hashed placement, whose sizes follow the
+    ratios on average only (the shuffled one cuts lone tunes to within 1 of each share)."""
+    total, count, largest = groups["tunes"], groups["count"], groups["largest"]
+    if largest == 1:
+        return (
+            f"{_plural(total, 'tune')}, none linked to another by tune id, title or body, each "
+            f"placed by a hash of its keys (split_method='hash'), which follows the ratios on "
+            f"average only: another seed or split_method='shuffle' fills it"
+        )
+    named = f"{groups['largest_titled']} titled {groups['largest_title']!r}"
+    return (
         f"{_plural(total, 'tune')} in {_plural(count, 'group')} (a group, the tunes linked by "
         f"tune id, title or body, goes whole to one split), the largest of "
-        f"{_plural(groups['largest'], 'tune')} ({named if groups['largest_title'] else 'untitled'})"
+        f"{_plural(largest, 'tune')} ({named if groups['largest_title'] else 'untitled'})"
     )
 
 

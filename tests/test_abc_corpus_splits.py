@@ -476,6 +476,19 @@ def test_a_giant_group_that_empties_a_split_is_named_in_a_warning_and_the_report
         assert "ratios (0.8, 0.1, 0.1) ask for 2" in caplog.text and "in 3 groups" in caplog.text
 
 
+def test_a_split_short_of_lone_tunes_blames_the_hash_not_a_group_of_1(tmp_path, caplog):
+    """20 unlinked tunes placed by hash left test empty, and the warning blamed "the largest
+    of 1 tune (1 titled 'Reel 1')", a group too large for the split."""
+    book = write(tmp_path / "book.abc", [tune(x, f"Reel {x}") for x in range(1, 21)])
+    with caplog.at_level("WARNING", logger="modeling_irish.abc_corpus"):
+        corpus = load_abc_corpus(book, split_ratios=(0.8, 0.1, 0.1), seed=6, split_method="hash")
+    assert corpus.report["short_splits"] == {"test": 0}
+    assert "the test split came out short, 0 tunes where ratios (0.8, 0.1, 0.1) ask for 2: " \
+        "20 tunes, none linked to another by tune id, title or body, each placed by a hash " \
+        "of its keys (split_method='hash')" in caplog.text  # fmt: skip
+    assert "largest of" not in caplog.text
+
+
 def test_untitled_copies_numbered_in_their_titles_are_not_linked_by_them(tmp_path):
     # the shared corpus written twice over titles "x (copy 1)": the copies' titles joined 3,150
     # unrelated untitled tunes into one group, which emptied the validation split
