@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import logging
 import numbers
 import os
@@ -33,6 +32,7 @@ from .abc_corpus_cache import (  # the on-disk cache (its key, cache_fingerprint
     AbcCorpusDict,
     cache_fingerprint,
     cache_hit,
+    corpus_description,
     load_cached,
     piped_sources,
     prune_caches,
@@ -401,8 +401,7 @@ def _make_dataset_dict(
     rows: list[dict[str, Any]], split_of: list[int], report: dict
 ) -> AbcCorpusDict:
     features = _features()
-    description = "ABC tune corpus loaded by modeling_irish.load_abc_corpus; report: "
-    description += json.dumps(report, sort_keys=True)
+    description = corpus_description(report)
     splits = {}
     for index, name in enumerate(SPLIT_NAMES):
         chosen = [row for row, split in zip(rows, split_of) if split == index]
@@ -544,8 +543,9 @@ def load_abc_corpus(
             by another spelling (``train.py`` reads absolute paths, the spelling its runs are
             resumed and its cache keyed by); a folder's files are named as the typed folder
             joined with their path in it. Not part of the cache key: a cache hit gives the
-            warnings and the report of the load that filled it with the sources named as
-            this call's ``shown`` spells them (that load's names are kept with its warnings).
+            warnings and the report (each split's ``info.description`` too) of the load that
+            filled it with the sources named as this call's ``shown`` spells them (that
+            load's names are kept with its warnings).
 
     Every tune is parsed once by ``tokenization.abc_parser.parse_abc``; tunes that fail (or have
     fewer than ``min_notes`` notes) are skipped and counted by reason. Columns: ``tune_id`` (the

@@ -216,6 +216,13 @@ def load_cached(path: Path, report: dict | None) -> AbcCorpusDict | None:
     return dataset
 
 
+def corpus_description(report: dict[str, Any]) -> str:
+    """Each split's ``info.description``: the load's ``report``, as JSON with sorted keys."""
+    return "ABC tune corpus loaded by modeling_irish.load_abc_corpus; report: " + json.dumps(
+        report, sort_keys=True
+    )
+
+
 def cache_hit(
     cached: Path, report: dict | None, names: Mapping[str, str] | None = None
 ) -> AbcCorpusDict | None:
@@ -223,7 +230,8 @@ def cache_hit(
     logged again, or None when there is none (a damaged one is deleted, to be built again);
     removes the folders of writers that died first. ``names`` (``{source as read: as this
     call's messages name it}``) respells the sources in those warnings and in the report's
-    ``skipped_at``, which the load that wrote them named its own way (`_respeller`)."""
+    ``skipped_at`` (and each split's ``info.description``, set anew in memory), which the
+    load that wrote them named its own way (`_respeller`)."""
     remove_dead_writers(cached.parent, f"{cached.name}.tmp-")
     if (cached / "abc_corpus_report.json").is_file():
         loaded = load_cached(cached, report)
@@ -232,6 +240,8 @@ def cache_hit(
             warnings, then = _read_warnings(cached)
             respell = _respeller(then, names or {})
             _respell_report(loaded.report, respell)
+            for split in loaded.values():  # in memory: no datasets fingerprint changes
+                split.info.description = corpus_description(loaded.report)
             for record in warnings:  # a cache hit says what the first load said
                 logging.getLogger(record["logger"]).log(
                     record["level"], "%s", respell(record["message"])

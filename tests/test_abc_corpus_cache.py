@@ -3,13 +3,14 @@ contents, the reader's code and the decoder, and warning on a hit as the first l
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 
 import pytest
 from abc_corpus_helpers import body, needs_parser, tune, write
 
-from modeling_irish.abc_corpus import load_abc_corpus
+from modeling_irish.abc_corpus import AbcCorpusDict, load_abc_corpus
 
 
 @needs_parser
@@ -210,19 +211,21 @@ def test_a_corpus_cache_hit_names_the_sources_as_this_call_shows_them(tmp_path, 
     book = write(tmp_path / "book.abc", [tune(1, "A"), tune(2, "Bad", key="H"), tune(1, "B")])
     kwargs = {"split_ratios": (1, 0, 0), "cache_dir": tmp_path / "c"}
 
-    def load(typed: str) -> tuple[str, dict]:
+    def load(typed: str) -> tuple[str, dict, AbcCorpusDict]:
         caplog.clear()
         report: dict = {}
         with caplog.at_level("WARNING", logger="modeling_irish"):
-            load_abc_corpus(str(book), shown={str(book): typed}, report=report, **kwargs)
-        return caplog.text, report
+            corpus = load_abc_corpus(str(book), shown={str(book): typed}, report=report, **kwargs)
+        return caplog.text, report, corpus
 
     load("first/book.abc")
-    said, report = load("../second/book.abc")
+    said, report, corpus = load("../second/book.abc")
     assert len(list((tmp_path / "c").iterdir())) == 1  # a hit
     assert "first/" not in said and "../second/book.abc: 2 tunes share their X: number" in said
     (places,) = report["skipped_at"].values()
     assert places[0].startswith("../second/book.abc line ")
+    description = json.loads(corpus["train"].info.description.split("report: ", 1)[1])
+    assert description == report  # was the first load's, "first/book.abc line ..."
 
 
 @needs_parser
