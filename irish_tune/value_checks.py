@@ -52,6 +52,15 @@ def _meter_parts(compact: str) -> tuple[int, int]:
     return sum(parts), int(m[3])
 
 
+def _meter_fault(compact: str) -> str:
+    """Why the reader refuses ``compact`` where it says (`parse_meter`): `` (unbalanced
+    brackets)``, `` (a zero part)``, or ``""``."""
+    if compact.count("(") != compact.count(")"):
+        return " (unbalanced brackets)"
+    m = METER_RE.fullmatch(compact)
+    return " (a zero part)" if m is not None and 0 in map(int, m[2].split("+")) else ""
+
+
 def check_meter(meter: str) -> str:
     """``meter`` written ``N/D`` (``N`` a positive whole number, ``D`` a power of two up to 64),
     additive (``2+3/8``, ``(2+3+2)/8``: read as the sum, 5/8, 7/8), or ``C`` / ``C|`` (4/4, 2/2,
@@ -79,8 +88,8 @@ def check_meter(meter: str) -> str:
     numerator, denominator = _meter_parts(compact)
     if numerator < 1 or not _note_value(denominator):
         raise ValueError(
-            f"{meter!r} is not a meter: give N/D with N a positive whole number (or a sum, "
-            f"2+3/8) and D one of {_POWERS} (e.g. 4/4, 6/8, 3/2)"
+            f"{meter!r} is not a meter{_meter_fault(compact)}: give N/D with N a positive whole "
+            f"number (or a sum, 2+3/8) and D one of {_POWERS} (e.g. 4/4, 6/8, 3/2)"
         )
     return f"{numerator}/{denominator}"
 

@@ -92,3 +92,16 @@ def test_unbalanced_brackets_and_zero_parts_are_refused_where_they_are(meter, sa
         parse_abc(f"X:1\nM:5/8\nK:G\nGA BcD|\nGA B[M:{meter}]cD|")
     with pytest.raises(ValueError, match="is not a meter"):
         check_meter(meter)  # generation's --meter refuses what the reader refuses
+
+
+@pytest.mark.parametrize(
+    ("meter", "fault"),
+    [
+        ("(2+3/8", "unbalanced brackets"),
+        ("2+3)/8", "unbalanced brackets"),
+        ("0+5/8", "a zero part"),
+    ],
+)
+def test_generation_meter_says_why_the_reader_refuses_it(meter, fault):
+    with pytest.raises(ValueError, match=rf"is not a meter \({fault}\): give N/D"):
+        check_meter(meter)
