@@ -54,11 +54,14 @@ def _meter_parts(compact: str) -> tuple[int, int]:
 
 def _meter_fault(compact: str) -> str:
     """Why the reader refuses ``compact`` where it says (`parse_meter`): `` (unbalanced
-    brackets)``, `` (a zero part)``, or ``""``."""
+    brackets)``, `` (a zero part)`` of an additive meter, `` (no beats)`` for ``0/8``, or
+    ``""``."""
     if compact.count("(") != compact.count(")"):
         return " (unbalanced brackets)"
     m = METER_RE.fullmatch(compact)
-    return " (a zero part)" if m is not None and 0 in map(int, m[2].split("+")) else ""
+    if m is None or 0 not in map(int, m[2].split("+")):
+        return ""
+    return " (a zero part)" if "+" in m[2] else " (no beats)"
 
 
 def check_meter(meter: str) -> str:

@@ -100,6 +100,7 @@ def test_unbalanced_brackets_and_zero_parts_are_refused_where_they_are(meter, sa
         ("(2+3/8", "unbalanced brackets"),
         ("2+3)/8", "unbalanced brackets"),
         ("0+5/8", "a zero part"),
+        ("0/8", "no beats"),
     ],
 )
 def test_generation_meter_says_why_the_reader_refuses_it(meter, fault):
