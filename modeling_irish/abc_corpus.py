@@ -551,7 +551,8 @@ def load_abc_corpus(
     fewer than ``min_notes`` notes) are skipped and counted by reason. Columns: ``tune_id`` (the
     thesession id from ``S: https://thesession.org/tunes/<id>#setting<setting>``, else
     ``<file or collection>:<X>``; a file named like one read before it from another source
-    gets more of its path, ``b/book:<X>``), ``setting_id`` ("" if none), ``title``,
+    gets more of its path, ``b/book:<X>``, and one read from a folder starts with the folder's
+    name and its path in it, ``tunes/sub/book:<X>``), ``setting_id`` ("" if none), ``title``,
     ``rhythm`` (``R:`` lower-case, one spelling per tune type: ``R:slipjig`` and ``R:Slip-Jig``
     are thesession's ``slip jig``, as the tokenizer reads them, `rhythm_type`; "" if none; the
     ``abc`` column keeps ``R:`` as written), ``meter``, ``mode``, ``key`` (original key as
