@@ -9,6 +9,8 @@ import pytest
 from tokenization.abc_parser import AbcParseError, parse_abc, parse_tunebook
 from tokenization.reader_warnings import shown_kind
 
+TUPLET_KIND = "tuplets the tune ends inside (too few notes after them)"
+
 
 def durs(body: str, header: str = "L:1/8\nK:C") -> list[str]:
     """Lengths of the notes and rests of a body, in eighth notes."""
@@ -352,10 +354,30 @@ def test_a_tuplet_with_no_note_after_it_is_named_with_its_line_and_column(body, 
         w.startswith("tuplet '(3") and w.endswith(f"(line 6, column {column})")
         for w in tune.warnings
     )
-    assert shown_kind(tune.warnings[-1]) == "tuplets with no note after them"
+    assert shown_kind(tune.warnings[-1]) == TUPLET_KIND
 
 
-@pytest.mark.parametrize("body", ["(3DFA|", "DFAd (3|fdAF|", "(3 z2 z |]"])
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        ("(3DF|]", "tuplet '(3' with 2 of its 3 notes or rests"),
+        ("DFAd (3D[FA]", "tuplet '(3' with 2 of its 3 notes or rests"),
+        ("(3:2:4DFA|]", "tuplet '(3:2:4' with 3 of its 4 notes or rests"),
+    ],
+)
+def test_a_tuplet_the_tune_ends_inside_is_named_with_its_line_and_column(body, expected):
+    """``(3DF|]`` times two notes as a triplet's: it was kept without a word, as ``DFAd (3``
+    was, and `irish-tune check` said the tune round-tripped clean."""
+    column = body.index("(") + 1
+    tune = parse_abc(f"X:1\nT:t\nM:4/4\nL:1/8\nK:D\n{body}")
+    assert tune.warnings == [f"{expected} before the end of the tune (line 6, column {column})"]
+    assert shown_kind(tune.warnings[0]) == TUPLET_KIND
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["(3DFA|", "DFAd (3|fdAF|", "(3 z2 z z |]", "(3D[FA]B|", "DFAd (3DF|fdAF|]", "(3DF (3DFA|]"],
+)
 def test_a_tuplet_with_notes_after_it_is_no_warning(body):
     assert parse_abc(f"X:1\nM:4/4\nL:1/8\nK:D\n{body}").warnings == []
 

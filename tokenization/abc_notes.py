@@ -20,9 +20,10 @@ from .abc_lexer import (
 )
 from .abc_parser_state import ParserState
 from .abc_tune import Token
-from .measure import compound_meter
+from .measure import compound_meter, tuplet_size
 
 __all__ = [
+    "TUPLET_SHORT_AT_END",
     "TUPLET_WITHOUT_NOTES",
     "default_tuplet_q",
     "NotesAndChords",
@@ -31,6 +32,9 @@ __all__ = [
 #: What the warning about a tuplet mark that no note or rest follows says (``DFAd (3`` at the
 #: end of the tune): `irish-tune check` prints it (reader_warnings.py)
 TUPLET_WITHOUT_NOTES = "with no note or rest after it before the end of the tune"
+#: The pattern of every warning about a tuplet that the tune ends inside: no note after it
+#: (`TUPLET_WITHOUT_NOTES`) or fewer than it times (``(3DF|]``: ``with 2 of its 3 notes``)
+TUPLET_SHORT_AT_END = re.compile(r"^tuplet '[^']*' with .* before the end of the tune \(line")
 
 
 _DEFAULT_Q = {2: 3, 3: 2, 4: 3, 6: 2, 8: 3}
@@ -146,22 +150,27 @@ class NotesAndChords(ParserState):
         self.last_tuplet = (self.lineno, self.written_column())
         self.tokens.append(Token("tuplet", text, None, Fraction(q, p)))
 
-    def _tuplet_without_notes(self) -> list[str]:
-        """A warning naming the line and column of a tuplet mark that no note or rest follows
-        before the tune ends (``DFAd (3``): it times nothing. It is kept as written, as a
-        dangling tie's mark is not, because the token indexes of later changes must not move."""
+    def _tuplet_short_of_notes(self) -> list[str]:
+        """A warning naming the line and column of the tuplet mark the tune ends inside: no
+        note or rest follows it (``DFAd (3``), or fewer than it times (``(3DF|]``), so the
+        notes it has are not timed as written. It is kept as written, as a dangling tie's mark
+        is not, because the token indexes of later changes must not move. The reader counts a
+        tuplet's notes across bar lines (`bar_report` names one open at a bar line)."""
         # the last tuplet token is the last mark read: `_build` may have dropped tokens since
         # (a dangling tie), so its place is saved without its index
         kinds = [token.kind for token in self.tokens]
         if self.last_tuplet is None or "tuplet" not in kinds:
             return []
         at = len(kinds) - 1 - kinds[::-1].index("tuplet")
-        if "note" in kinds[at + 1 :] or "rest" in kinds[at + 1 :]:
+        text = self.tokens[at].text
+        members, wanted = _tuplet_members_after(kinds[at + 1 :]), tuplet_size(text)
+        if members >= wanted:
             return []
         line, column = self.last_tuplet
-        return [
-            f"tuplet {self.tokens[at].text!r} {TUPLET_WITHOUT_NOTES} (line {line}, column {column})"
-        ]
+        what = TUPLET_WITHOUT_NOTES
+        if members:
+            what = f"with {members} of its {wanted} notes or rests before the end of the tune"
+        return [f"tuplet {text!r} {what} (line {line}, column {column})"]
 
     def _rest(self, m: re.Match, line: str) -> None:
         if self.in_chord:
@@ -309,3 +318,22 @@ class NotesAndChords(ParserState):
                     tokens[i] = tok._replace(dur=tok.dur * factor)
         self.in_chord, self.last_group = False, self.chord_start
         self.tokens.append(Token("chord_end", "]", None, None))
+
+
+def _tuplet_members_after(kinds: list[str]) -> int:
+    """How many notes, rests or chords (one member each, as `MeasureTracker` counts them) the
+    token ``kinds`` after a tuplet mark hold.
+
+    >>> _tuplet_members_after(["note", "chord_start", "note", "note", "chord_end", "bar", "rest"])
+    3
+    """
+    members, in_chord = 0, False
+    for kind in kinds:
+        if kind == "chord_start":
+            in_chord = True
+            members += 1
+        elif kind == "chord_end":
+            in_chord = False
+        elif kind in ("note", "rest") and not in_chord:
+            members += 1
+    return members

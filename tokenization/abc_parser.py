@@ -145,7 +145,7 @@ class _TuneParser(BodyWalk, NotesAndChords, BarsAndTies, HeaderFields):
                 f"{self.dangling_ties} ties with no note to join dropped (before a rest or at "
                 "the end of the tune)"
             )
-        self.warnings += self._tuplet_without_notes()
+        self.warnings += self._tuplet_short_of_notes()
         self.warnings += self._lone_bang_warning()
         self.warnings += self._parts_marked_twice()
         self.warnings += self._dropped_field_warnings()
