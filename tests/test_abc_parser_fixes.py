@@ -332,15 +332,21 @@ def test_a_dangling_tie_after_a_dropped_tie_into_a_chord_is_dropped(body):
 
 
 @pytest.mark.parametrize(
-    "body, lengths",
-    [("A2 B>|]", ["2", "1"]), ("A>G G> ||", ["3/2", "1/2", "1"]), ("g>f> |]", ["3/2", "1/2"])],
+    "body, lengths, warning",
+    [
+        ("A2 B>|]", ["2", "1"], "'>' at the end of the tune ignored (line 5, column 5)"),
+        ("A>G G> ||", ["3/2", "1/2", "1"], "'>' at the end of the tune ignored (line 5, column 6)"),
+        ("g>f> |]\n", ["3/2", "1/2"], "'>' at the end of the tune ignored (line 5, column 4)"),
+        ("A2 B<<\n|]", ["2", "1"], "'<<' at the end of the tune ignored (line 5, column 5)"),
+    ],
 )
-def test_a_broken_rhythm_at_the_end_leaves_the_note_before_it_as_written(body, lengths):
+def test_a_broken_rhythm_at_the_end_leaves_the_note_before_it_as_written(body, lengths, warning):
     """`>` lengthened the note before it at once; at the end, with no note to shorten, the
-    warning said the sign was ignored while the note kept its dot (O'Neill's No. 9)."""
+    warning said the sign was ignored while the note kept its dot (O'Neill's No. 9). It names
+    the sign's line and column, as the reader's other warnings do (it named neither)."""
     tune = parse_abc(f"X:1\nM:4/4\nL:1/8\nK:C\n{body}")
     assert [str(t.dur * 8) for t in tune.tokens if t.kind == "note"] == lengths
-    assert tune.warnings == ["broken rhythm at the end of the tune ignored"]
+    assert tune.warnings == [f"broken rhythm {warning}"]
 
 
 @pytest.mark.parametrize(

@@ -109,6 +109,7 @@ class NotesAndChords(ParserState):
                 tokens[i] = tok._replace(dur=tok.dur * factor)
         self.pending = second
         self.brk_span = (self.last_group, len(tokens), factor)
+        self.brk_at = (m[0], self.lineno, self.written_column())
 
     def _drop_opening_brk(self, m: re.Match) -> None:
         """Drop, with a warning naming its line and column, a broken rhythm that opens a bar or
@@ -123,7 +124,8 @@ class NotesAndChords(ParserState):
 
     def _undo_pending_brk(self) -> None:
         """Give the group before a broken rhythm that no note completes (``B>|]``) its length
-        back: `_brk` lengthened it at once, and half a dot is no rhythm."""
+        back: `_brk` lengthened it at once, and half a dot is no rhythm. Warns with the sign's
+        line and column."""
         start, stop, factor = self.brk_span
         tokens = self.tokens
         for i in range(start, stop):
@@ -131,6 +133,10 @@ class NotesAndChords(ParserState):
             if tok.dur is not None:
                 tokens[i] = tok._replace(dur=tok.dur / factor)
         self.pending = None
+        sign, line, column = self.brk_at
+        self.warnings.append(
+            f"broken rhythm {sign!r} at the end of the tune ignored (line {line}, column {column})"
+        )
 
     def _tup(self, m: re.Match, line: str) -> None:
         if self.in_chord:  # a chord's notes sound together: nothing in it can be a tuplet

@@ -130,7 +130,6 @@ class _TuneParser(BodyWalk, NotesAndChords, BarsAndTies, HeaderFields):
             raise self.error(f"tune has no notes{detail}", 1)
         if self.pending is not None:
             self._undo_pending_brk()
-            self.warnings.append("broken rhythm at the end of the tune ignored")
         # the dangling tie first: `tie_at` holds token indexes, which the chord pass can shift
         if self.next_carry and not self.keep_final_tie:
             self._drop_dangling_tie()

@@ -163,6 +163,9 @@ class ParserState:
         self.pended: tuple[int, Fraction] = (-1, _ONE)  # (group, factor) of the last `pending`
         #: the tokens ``[start, stop)`` the last broken rhythm lengthened, and by what factor
         self.brk_span: tuple[int, int, Fraction] = (0, 0, _ONE)
+        #: the last broken rhythm's sign, line and written column, for the warning when no note
+        #: completes it (``B>|]``)
+        self.brk_at: tuple[str, int, int] = ("", 0, 0)
         self.in_chord = False
         self.chord_start = 0
         self.chord_col = 0
