@@ -502,10 +502,12 @@ class MeasureNoteConfig(TypeCheckedConfig):
             if bad:
                 raise ValueError(f"{what} must be >= 1, got {bad}")
         for name in _STAGES:
-            if getattr(self, f"{name}_hidden_size") < 1 or getattr(self, f"{name}_num_layers") < 1:
-                raise ValueError(f"{name}_hidden_size and {name}_num_layers must be >= 1")
-            if not 0.0 <= getattr(self, f"{name}_dropout") < 1.0:
-                raise ValueError(f"{name}_dropout must be in [0, 1)")
+            for field in (f"{name}_hidden_size", f"{name}_num_layers"):
+                if getattr(self, field) < 1:  # the field and its value, not the pair
+                    raise ValueError(f"{field} must be >= 1, got {getattr(self, field)}")
+            dropout = getattr(self, f"{name}_dropout")
+            if not 0.0 <= dropout < 1.0:
+                raise ValueError(f"{name}_dropout must be in [0, 1), got {dropout}")
         if self.measure_num_heads < 1:
             raise ValueError(f"measure_num_heads must be >= 1, got {self.measure_num_heads}")
         if self.note_hidden_size % self.measure_num_heads:

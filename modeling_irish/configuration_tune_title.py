@@ -131,10 +131,14 @@ class TuneTitleTuneConfig(TypeCheckedConfig):
             raise ValueError(
                 f"encoder_type must be one of {TUNE_ENCODER_TYPES}, got {self.encoder_type!r}"
             )
-        if min(self.summary_hidden_size, self.summary_num_layers, self.cnn_channels) < 1:
-            raise ValueError("summary_hidden_size, summary_num_layers, cnn_channels must be >= 1")
-        if self.cnn_kernel_size % 2 == 0 or self.cnn_num_blocks < 0:
-            raise ValueError("cnn_kernel_size must be odd and cnn_num_blocks >= 0")
+        sizes = ("summary_hidden_size", "summary_num_layers", "cnn_channels")
+        small = {name: getattr(self, name) for name in sizes if getattr(self, name) < 1}
+        if small:  # named with its value, as the title tower's sizes are
+            raise ValueError(f"{', '.join(small)} must be >= 1, got {small}")
+        if self.cnn_kernel_size % 2 == 0:
+            raise ValueError(f"cnn_kernel_size must be odd, got {self.cnn_kernel_size}")
+        if self.cnn_num_blocks < 0:
+            raise ValueError(f"cnn_num_blocks must be >= 0, got {self.cnn_num_blocks}")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
 

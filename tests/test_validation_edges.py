@@ -76,18 +76,21 @@ def test_an_empty_tune_is_not_valid():
 
 
 # ----- tune-title config errors ------------------------------------------------------------------
-SIZES = "summary_hidden_size, summary_num_layers, cnn_channels must be >= 1"
-CNN = "cnn_kernel_size must be odd and cnn_num_blocks >= 0"
-
-
+# each refusal names the field that is wrong and its value, not a list of fields to check
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"summary_hidden_size": 0}, SIZES),
-        ({"summary_num_layers": 0}, SIZES),
-        ({"cnn_channels": -1}, SIZES),
-        ({"cnn_kernel_size": 4}, CNN),
-        ({"cnn_num_blocks": -1}, CNN),
+        (
+            {"summary_hidden_size": 0},
+            "summary_hidden_size must be >= 1, got {'summary_hidden_size': 0}",
+        ),
+        (
+            {"summary_num_layers": 0},
+            "summary_num_layers must be >= 1, got {'summary_num_layers': 0}",
+        ),
+        ({"cnn_channels": -1}, "cnn_channels must be >= 1, got {'cnn_channels': -1}"),
+        ({"cnn_kernel_size": 4}, "cnn_kernel_size must be odd, got 4"),
+        ({"cnn_num_blocks": -1}, "cnn_num_blocks must be >= 0, got -1"),
         ({"dropout": 1.0}, "dropout must be in [0, 1), got 1.0"),
         ({"dropout": -0.1}, "dropout must be in [0, 1), got -0.1"),
     ],
