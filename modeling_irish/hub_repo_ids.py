@@ -11,8 +11,24 @@ package, and ``huggingface_hub`` only when a name is checked.
 from __future__ import annotations
 
 import os
+import re
 
-__all__ = ["check_repo_id", "could_be_repo_id", "path_hint"]
+__all__ = [
+    "REPO_ID_FORM",
+    "check_repo_id",
+    "could_be_repo_id",
+    "path_hint",
+    "repo_id_problem",
+    "upload_repo_id",
+]
+
+#: What a Hub repository id looks like, said after each refusal of one.
+REPO_ID_FORM = (
+    "a Hub id is `name` or `user/name`: letters a-z A-Z, digits, '-', '_' and '.', at most 96 "
+    "per part, not starting or ending with '-' or '.', no '--' or '..', no '.git' ending"
+)
+
+_ID_CHARACTERS = re.compile(r"[A-Za-z0-9_.-]")
 
 
 def could_be_repo_id(name: str) -> bool:
@@ -64,3 +80,76 @@ def check_repo_id(name: str, wanted: str) -> None:
             f"{name!r}: no such folder here, and not a Hub repository id (owner/name)"
             f"{path_hint(name)}; give {wanted}"
         )
+
+
+def _part_problem(part: str, which: str) -> str | None:
+    """What makes ``part``, the ``which`` (``"name"``, ``"user"``) of a repository id, no part
+    of one (`REPO_ID_FORM`), or None."""
+    if not part:
+        return f"its {which} is empty"
+    wrong = sorted(set(_ID_CHARACTERS.sub("", part)))
+    if wrong:
+        return f"its {which} {part!r} holds {', '.join(map(repr, wrong))}"
+    if len(part) > 96:
+        return f"its {which} is {len(part)} characters long, over 96"
+    for edge, char in (("starts", part[0]), ("ends", part[-1])):
+        if char in "-.":
+            return f"its {which} {part!r} {edge} with {char!r}"
+    for twice in ("--", ".."):
+        if twice in part:
+            return f"its {which} {part!r} holds {twice!r}"
+    return None
+
+
+def repo_id_problem(repo_id: str) -> str | None:
+    """What makes ``repo_id`` no Hub repository id, followed by what one looks like
+    (`REPO_ID_FORM`), or None when `huggingface_hub` takes it: in this package's words,
+    where the Hub client names its own arguments (``Use `repo_type` argument``).
+
+    >>> repo_id_problem("user/measurenote-small") is None
+    True
+    >>> repo_id_problem("runs/a/step_10").split(";")[0]
+    "'runs/a/step_10' has 3 parts separated by '/'"
+    >>> repo_id_problem("my tunes").split(";")[0]
+    "its name 'my tunes' holds ' '"
+    """
+    if could_be_repo_id(repo_id):
+        return None
+    parts = repo_id.split("/")
+    if len(parts) > 2:
+        why: str | None = f"{repo_id!r} has {len(parts)} parts separated by '/'"
+    else:
+        named = zip(parts, ("user", "name") if len(parts) == 2 else ("name",))
+        why = next(filter(None, (_part_problem(part, which) for part, which in named)), None)
+        if why is None and repo_id.endswith(".git"):
+            why = "it ends in '.git'"
+    return f"{why or 'the Hub client refuses it'}; {REPO_ID_FORM}"
+
+
+def upload_repo_id(save_directory: str | os.PathLike, repo_id: str | None) -> str:
+    """The Hub repository that ``save_pretrained(save_directory, push_to_hub=True)`` uploads
+    to: ``repo_id``, else (as in transformers) the folder's own name. Raises `ValueError`,
+    before anything is saved, when it is no Hub id (`repo_id_problem`): the upload failed only
+    after the save, blamed on something else (offline mode, no token).
+
+    >>> upload_repo_id("runs/tunes/", None)
+    'tunes'
+    >>> upload_repo_id("runs/my tunes", None)
+    Traceback (most recent call last):
+    ...
+    ValueError: save_pretrained(push_to_hub=True): no repo_id given, and the folder's name ...
+    """
+    if repo_id:
+        problem = repo_id_problem(repo_id)
+        if problem:
+            raise ValueError(f"save_pretrained(push_to_hub=True): repo_id {repo_id!r}: {problem}")
+        return repo_id
+    name = os.path.basename(os.path.normpath(os.fspath(save_directory)))
+    problem = repo_id_problem(name)
+    if problem:
+        raise ValueError(
+            f"save_pretrained(push_to_hub=True): no repo_id given, and the folder's name "
+            f"{name!r} (of {os.fspath(save_directory)!r}) is no Hub repository id: {problem}; "
+            "pass repo_id='user/name'"
+        )
+    return name

@@ -10,6 +10,7 @@ from typing import Any, Optional, Union
 import torch
 
 from .configuration_measurenote import MeasureNoteConfig
+from .hub_repo_ids import upload_repo_id
 
 # What a failed upload says has one source, shared with the tokenizer's upload (HubUploadError
 # re-exported: its home until it moved). Saved as remote code, this file runs without the
@@ -156,8 +157,10 @@ def split_upload_arguments(
     """
     kwargs = _as_keywords(method, args, kwargs)
     push = kwargs.pop("push_to_hub", False)
-    repo_id = kwargs.pop("repo_id", None) or os.path.basename(os.path.normpath(save_directory))
-    upload = {"repo_id": repo_id}
+    repo_id = kwargs.pop("repo_id", None)
+    # checked before the save: a repo_id (or folder name) that is no Hub id failed the upload
+    # only once the folder was saved, blamed on offline mode or the token (`upload_repo_id`)
+    upload = {"repo_id": upload_repo_id(save_directory, repo_id) if push else repo_id}
     upload.update((name, kwargs.pop(name)) for name in HUB_UPLOAD_ARGUMENTS if name in kwargs)
     return kwargs, (upload if push else None)
 

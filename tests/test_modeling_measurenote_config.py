@@ -93,6 +93,22 @@ def test_save_pretrained_with_push_to_hub_saves_before_it_uploads(tester, tmp_pa
     assert MeasureNoteForCausalLM.from_pretrained(tmp_path / "hub").config.to_dict()
 
 
+def test_save_pretrained_with_push_to_hub_refuses_a_folder_name_that_is_no_hub_id(tester, tmp_path):
+    """Without a repo_id the upload goes to the folder's name: one that is no Hub id saved the
+    model, then failed the upload blamed on offline mode or the token, never on the name."""
+    folder = tmp_path / "runs" / "-draft"
+    with pytest.raises(ValueError) as refused:
+        tester.model().save_pretrained(folder, push_to_hub=True)
+    assert str(refused.value).startswith(
+        "save_pretrained(push_to_hub=True): no repo_id given, and the folder's name '-draft' "
+        f"(of {str(folder)!r}) is no Hub repository id: its name '-draft' starts with '-'; "
+    )
+    assert not folder.exists()  # refused before anything is saved
+    with pytest.raises(ValueError, match="repo_id 'me/my model': its name 'my model' holds"):
+        tester.model().save_pretrained(tmp_path / "m", push_to_hub=True, repo_id="me/my model")
+    assert not (tmp_path / "m").exists()
+
+
 def test_save_pretrained_with_push_to_hub_fails_in_one_line_as_train_push_to_hub_does(
     tester, tmp_path, monkeypatch
 ):

@@ -134,6 +134,26 @@ def test_save_pretrained_with_push_to_hub_saves_before_it_uploads(tokenizer, tmp
     assert "abc_vocab.json" in commits[0]["files"]
 
 
+def test_save_pretrained_with_push_to_hub_refuses_a_folder_name_that_is_no_hub_id(
+    tokenizer, tmp_path
+):
+    """Without a repo_id the upload goes to the folder's name: one that is no Hub id saved the
+    folder, then failed the upload blamed on offline mode or the token, never on the name."""
+    folder = tmp_path / "my tokenizer"
+    with pytest.raises(ValueError) as refused:
+        tokenizer.save_pretrained(folder, push_to_hub=True)
+    assert str(refused.value).startswith(
+        "save_pretrained(push_to_hub=True): no repo_id given, and the folder's name "
+        f"'my tokenizer' (of {str(folder)!r}) is no Hub repository id: its name 'my tokenizer' "
+        "holds ' '; a Hub id is `name` or `user/name`: letters a-z A-Z, digits, '-', '_' and"
+    )
+    assert str(refused.value).endswith("; pass repo_id='user/name'")
+    assert not folder.exists()  # refused before anything is saved
+    with pytest.raises(ValueError, match="repo_id 'me/a/b': 'me/a/b' has 3 parts separated"):
+        tokenizer.save_pretrained(tmp_path / "tok", push_to_hub=True, repo_id="me/a/b")
+    assert not (tmp_path / "tok").exists()
+
+
 def test_a_failed_upload_of_the_tokenizer_says_why_in_one_line_as_the_models_do(
     tokenizer, tmp_path, monkeypatch
 ):

@@ -44,11 +44,11 @@ def test_parse_args_defaults_and_sanity_checks(tunebook, capsys, monkeypatch, tm
         # the Hub client refused the name only at the upload, after the whole run
         (
             ["--push_to_hub", "--hub_model_id", "my model/irish tunes"],
-            "--hub_model_id 'my model/irish tunes': Repo id must use alphanumeric chars",
+            "--hub_model_id 'my model/irish tunes': its user 'my model' holds ' '; a Hub id is",
         ),
         (
             ["--hub_model_id", "user/irish/tunes"],
-            "--hub_model_id 'user/irish/tunes': Repo id must be in the form 'repo_name' or",
+            "--hub_model_id 'user/irish/tunes': 'user/irish/tunes' has 3 parts separated by '/'",
         ),
         (["--max_train_steps", "0"], "trains for --num_train_epochs, which is not set"),
         (["--per_device_train_batch_size", "0"], "--per_device_train_batch_size must be >= 1"),
@@ -138,6 +138,29 @@ def test_a_bare_hub_model_id_without_push_to_hub_names_the_cards_placeholder(cap
     whoami without --push_to_hub) names `<your-user>/tunes`, and the warning says so."""
     parse_args(["--hub_model_id", "tunes", "--output_dir", str(tmp_path)])
     assert "model card names <your-user>/tunes as the model's path" in capsys.readouterr().err
+
+
+def test_a_hub_model_id_that_is_no_hub_id_is_refused_saying_what_is_wrong(capsys):
+    """--hub_model_id was refused in the Hub client's words ("Use `repo_type` argument if
+    needed", an argument train.py has not), which named no part and no rule it broke."""
+    for hub_model_id, why in (
+        ("bad/na/me", "'bad/na/me' has 3 parts separated by '/'"),
+        ("bad name", "its name 'bad name' holds ' '"),
+        ("-leading", "its name '-leading' starts with '-'"),
+        ("user/tunes.", "its name 'tunes.' ends with '.'"),
+        ("me/" + "t" * 97, "its name is 97 characters long, over 96"),
+        ("céilí/tunes", "its user 'céilí' holds 'é', 'í'"),
+        ("me/reels--jigs", "its name 'reels--jigs' holds '--'"),
+        ("me/tunes.git", "it ends in '.git'"),
+        ("user/", "its name is empty"),
+    ):
+        said = _refusal(capsys, ["--push_to_hub", f"--hub_model_id={hub_model_id}"])
+        assert said.split(": error: ", 1)[1] == (  # after argparse's "train.py"
+            f"--hub_model_id {hub_model_id!r}: {why}; a Hub id is `name` or "
+            "`user/name`: letters a-z A-Z, digits, '-', '_' and '.', at most 96 per part, not "
+            "starting or ending with '-' or '.', no '--' or '..', no '.git' ending"
+        ), hub_model_id
+    assert parse_args(["--push_to_hub", "--hub_model_id", "me/" + "t" * 96]).push_to_hub
 
 
 def _refusal(capsys, argv: list[str]) -> str:

@@ -38,6 +38,7 @@ from .encoded_tune import EncodedTune, encode_tune, read_tune
 from .encoded_tune import make_labels as make_labels  # re-exported: importable from here
 from .features import HeaderInfo, TuneRows, tune_to_rows
 from .hub_errors import upload_errors
+from .hub_repo_ids import upload_repo_id
 from .row_decoding import (
     RowsToAbc,
     UnreadableRowsError,
@@ -193,7 +194,9 @@ class AbcTokenizer(SlowTokenizerInterface, RowsToAbc, PreTrainedTokenizer):
             raise NotADirectoryError(
                 f"{save_directory}: a file, not a folder; save_pretrained writes a folder of files"
             )
-        repo_id = kwargs.pop("repo_id", None) or os.path.basename(os.path.normpath(save_directory))
+        repo_id = kwargs.pop("repo_id", None)
+        if push_to_hub:  # before the save, which an id that is no Hub id failed only after
+            repo_id = upload_repo_id(save_directory, repo_id)
         upload = {name: kwargs.pop(name) for name in HUB_UPLOAD_ARGUMENTS if name in kwargs}
         before = {}
         if push_to_hub and os.path.isdir(save_directory):

@@ -15,6 +15,7 @@ from typing import Any
 
 from irish_tune.arg_types import blank_source, no_such_source
 from irish_tune.value_checks import link_problem
+from tokenization.hub_repo_ids import repo_id_problem
 
 __all__ = [
     "check_config_overrides",
@@ -190,19 +191,10 @@ def hub_model_id_problem(repo_id: str | None) -> str | None:
 
     >>> hub_model_id_problem("user/measurenote-small") is None
     True
-    >>> hub_model_id_problem("my model/irish tunes")[:48]
-    "Repo id must use alphanumeric chars, '-', '_' or"
+    >>> hub_model_id_problem("my model/irish tunes").split(";")[0]
+    "its user 'my model' holds ' '"
     """
-    if repo_id is None:
-        return None
-    from huggingface_hub.errors import HFValidationError
-    from huggingface_hub.utils import validate_repo_id
-
-    try:
-        validate_repo_id(repo_id)
-    except HFValidationError as err:
-        return str(err)
-    return None
+    return None if repo_id is None else repo_id_problem(repo_id)
 
 
 def folder_path_problem(path: str) -> str | None:
