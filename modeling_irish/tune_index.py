@@ -243,6 +243,9 @@ class TuneIndex:
         if self.setting_rhythms is not None:
             info["setting_rhythms"] = self.setting_rhythms
         arrays = {name: getattr(self, name) for name in INDEX_ARRAYS + OPTIONAL_INDEX_ARRAYS}
+        # the optional arrays saved, so that a load of this index refuses it without one of
+        # them (lost in a copy) rather than score with less information, as an older index does
+        info["optional_arrays"] = [n for n in OPTIONAL_INDEX_ARRAYS if arrays[n] is not None]
         write_index(path, arrays, info)
 
     def check_model_once(self, model: Any) -> None:

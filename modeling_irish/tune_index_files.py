@@ -426,10 +426,25 @@ def _read_index_files(path: str) -> tuple[dict[str, Any], dict[str, np.ndarray]]
     """`read_index` of a folder held for reading."""
     info = _read_index_json(path)
     arrays = {name: _read_index_array(path, name) for name in INDEX_ARRAYS}
+    saved = _saved_optional_arrays(path, info)
     for name in OPTIONAL_INDEX_ARRAYS:  # absent from older indices
-        if os.path.exists(os.path.join(path, f"{name}.npy")):
-            arrays[name] = _read_index_array(path, name)
+        if name in saved or os.path.exists(os.path.join(path, f"{name}.npy")):
+            arrays[name] = _read_index_array(path, name)  # one the index saved must be there
     return info, arrays
+
+
+def _saved_optional_arrays(path: str, info: dict[str, Any]) -> list[str]:
+    """The optional arrays the index's `INDEX_FILE` says were saved with it (``optional_arrays``:
+    none recorded by indices saved before it was); a `ValueError` naming the file when the
+    field is not a list of their names."""
+    saved = info.get("optional_arrays", [])
+    if not isinstance(saved, list) or not all(n in OPTIONAL_INDEX_ARRAYS for n in saved):
+        where = os.path.join(path, INDEX_FILE)
+        raise ValueError(
+            f"{where} is damaged (optional_arrays {saved!r}, not a list of "
+            f"{', '.join(OPTIONAL_INDEX_ARRAYS)}); rebuild the index"
+        )
+    return saved
 
 
 def _interrupted(path: str) -> bool:
@@ -503,7 +518,10 @@ def _read_index_array(path: Union[str, os.PathLike], name: str) -> np.ndarray:
     objects (never loaded: pickle runs code)."""
     where = os.path.join(path, f"{name}.npy")
     if not os.path.isfile(where):
-        raise FileNotFoundError(f"the index {os.fspath(path)!r} is incomplete: no {name}.npy")
+        raise FileNotFoundError(
+            f"the index {os.fspath(path)!r} is incomplete: no {name}.npy; rebuild it with "
+            "irish-tune index"
+        )
     try:
         with open(where, "rb") as handle:
             if handle.read(len(np.lib.format.MAGIC_PREFIX)) != np.lib.format.MAGIC_PREFIX:

@@ -4,6 +4,7 @@ and the tiny model are `tests/helpers.py`'s; the commands are test_name_that_tun
 from __future__ import annotations
 
 import copy
+import json
 import re
 
 import numpy as np
@@ -73,7 +74,13 @@ def test_index_keeps_note_lengths_for_the_per_eighth_distance(model, tokenizer, 
     index.save(tmp_path / "index")
     loaded = TuneIndex.load(tmp_path / "index")
     assert np.array_equal(loaded.dur_flat, index.dur_flat)
-    (tmp_path / "index" / "dur_flat.npy").unlink()  # an index saved before durations
+    (tmp_path / "index" / "dur_flat.npy").unlink()  # lost since: refused, not scored without
+    with pytest.raises(FileNotFoundError, match="incomplete: no dur_flat.npy; rebuild it"):
+        TuneIndex.load(tmp_path / "index")
+    info_file = tmp_path / "index" / "tune_index.json"
+    info = json.loads(info_file.read_text(encoding="utf-8"))
+    assert info.pop("optional_arrays") == ["dur_flat"]
+    info_file.write_text(json.dumps(info), encoding="utf-8")  # an index saved before durations
     assert TuneIndex.load(tmp_path / "index").dur_flat is None
 
 
@@ -282,7 +289,6 @@ def test_identify_without_a_model_defaults_to_the_edit_distance(tokenizer, tmp_p
 
 
 def test_a_damaged_or_newer_index_is_named_not_a_traceback(tokenizer, tmp_path, caplog):
-    import json
     import shutil
 
     corpus = tmp_path / "corpus.abc"
@@ -311,11 +317,15 @@ def test_a_damaged_or_newer_index_is_named_not_a_traceback(tokenizer, tmp_path, 
         (lambda f: rewrite(f, lambda i: i.update(setting_meters=["4/4"])), ValueError,
          "setting_meters has 1 entries"),
         (lambda f: rewrite(f, lambda i: i.update(format=99)), ValueError, "format 99"),
+        (lambda f: rewrite(f, lambda i: i.update(optional_arrays="dur_flat")), ValueError,
+         "optional_arrays 'dur_flat', not a list"),
     ]  # fmt: skip
     for edit, error, message in cases:
         with pytest.raises(error, match=message):
             TuneIndex.load(damaged(edit))
-    older = damaged(lambda f: (f / "dur_flat.npy").unlink())
+    older = damaged(
+        lambda f: ((f / "dur_flat.npy").unlink(), rewrite(f, lambda i: i.pop("optional_arrays")))
+    )
     with caplog.at_level("WARNING"):
         assert len(TuneIndex.load(older)) == 8
     assert "built by an earlier version" in caplog.text
