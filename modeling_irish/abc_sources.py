@@ -66,6 +66,7 @@ __all__ = [
     "shown_source",
     "source_files",
     "source_warnings",
+    "distinct_sources",
     "text_tunes",
     "text_without_tunes",
     "warn_no_tunes",
@@ -99,6 +100,7 @@ _NO_TUNES = "files without tunes"
 _NOT_READ = "tunes with text not read"
 _SHARED_X = "files whose tunes share X: numbers"
 _TEMPO_FORM = "file headers with a Q: beat not ABC 2.1"
+_TWICE = "sources given twice"
 
 
 def source_warnings() -> CappedWarnings:
@@ -537,6 +539,64 @@ def _longer_prefixes(raw: RawTune) -> Iterator[str]:
     yield from (f"{raw.prefix}~{n}" for n in itertools.count(2))
 
 
+def _resolved(source: SourceLike) -> str | None:
+    """What ``source`` reads, for telling a source given twice: a file's or folder's resolved
+    path, a music21 book's name; None for a pipe (``<(cat a.abc)``, read once, never the same)."""
+    if source is None or str(source) == "music21":
+        return "music21"
+    path = Path(source)
+    if path.is_dir() or path.is_file():
+        return os.path.realpath(path)
+    return None if path.exists() else str(source)
+
+
+def _given_twice(
+    source: SourceLike, kept: list[SourceLike], folders: dict[str, set[str]]
+) -> tuple[str, str]:
+    """How ``source`` repeats one of ``kept`` or of ``folders`` (the folders among the sources,
+    with their files resolved): ``(reason, with whom)``, or ``("", "")`` when it does not."""
+    real = _resolved(source)
+    if real is None:
+        return "", ""
+    for other in kept:
+        if str(other) == str(source):
+            return "the same source", ""
+        if _resolved(other) == real:
+            return "the same resolved path", f" as {other}"
+    for folder, files in folders.items():
+        if real in files:
+            return "inside a folder also given", f" {folder}"
+    return "", ""
+
+
+def distinct_sources(
+    sources: Sequence[SourceLike], said: CappedWarnings, shown: ShownAs | None = None
+) -> list[SourceLike]:
+    """``sources`` with each one read once: a source given again (the same name, another
+    spelling of its path, a symlink to it) or a file inside a folder also given is dropped and
+    named in a warning in ``said`` with how it repeats (read twice, its tunes were all counted
+    as duplicates, and the count of real duplicate tunes was lost). A pipe is kept.
+
+    >>> said = source_warnings()
+    >>> distinct_sources(["oneills1850", "oneills1850"], said)
+    ['oneills1850']
+    """
+    folders = {
+        shown_source(one, shown): {os.path.realpath(f) for f in _abc_files(Path(one))}
+        for one in sources
+        if one is not None and Path(one).is_dir()
+    }
+    kept: list[SourceLike] = []
+    for one in sources:
+        how, whom = _given_twice(one, kept, folders)
+        if how:
+            name = shown_source(one, shown)
+            said.warn(_TWICE, how, "%s given twice (%s%s): read once", name, how, whom)
+        else:
+            kept.append(one)
+    return kept
+
+
 def iter_raw_tunes(
     source: SourceLike | Sequence[SourceLike],
     unreadable: bool = False,
@@ -567,8 +627,8 @@ def iter_raw_tunes(
     >>> next(iter_raw_tunes("oneills1850")).prefix
     'oneills1850'
     """
-    sources, prefixes = source_list(source), _Prefixes()
     capped = source_warnings() if said is None else said
+    sources, prefixes = distinct_sources(source_list(source), capped, shown), _Prefixes()
     for one in sources:
         found = False
         for raw in _one_source(one, capped, shown, walked):

@@ -603,3 +603,30 @@ def test_windows_1252_punctuation_is_read_as_written():
 
     text = decode_abc(b"X:1\nT:Tommy\x92s Reel\x85\nN:\x81\xe9\nK:D\nDEF|\n")
     assert text == "X:1\nT:Tommy\u2019s Reel\u2026\nN:\x81\u00e9\nK:D\nDEF|\n"
+
+
+TWO_TUNES = "X:1\nT:A\nK:G\nGABc|\n\nX:2\nT:B\nK:D\ndefg|\n"
+
+
+@pytest.mark.parametrize(
+    "second, how",
+    [
+        ("book.abc", "the same source"),
+        ("./book.abc", "the same resolved path"),
+        ("link.abc", "the same resolved path"),
+        ("d", "inside a folder also given"),
+    ],
+)
+def test_a_source_given_twice_is_read_once_with_a_warning(
+    tmp_path, monkeypatch, caplog, second, how
+):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "book.abc").write_text(TWO_TUNES)
+    (tmp_path / "book.abc").symlink_to("d/book.abc")
+    (tmp_path / "link.abc").symlink_to("d/book.abc")
+    first = "d/book.abc" if second == "d" else "book.abc"
+    tunes = list(iter_raw_tunes([first, second]))
+    assert len(tunes) == 2
+    said = warnings_of(caplog, "modeling_irish.abc_sources")
+    assert len(said) == 1 and f"given twice ({how}" in said[0]
