@@ -72,11 +72,18 @@ def _check_paths(names: Sequence[str]) -> tuple[list[str], dict[str, str]]:
     and the short names (``oneills1850/0001-0050.abc``) shown for the books' files."""
     from pathlib import Path
 
-    from modeling_irish.abc_sources import MUSIC21_COLLECTIONS, music21_collection_files
+    from modeling_irish.abc_sources import (
+        MUSIC21_COLLECTIONS,
+        distinct_sources,
+        music21_collection_files,
+        source_warnings,
+    )
 
     paths: list[str] = []
     labels: dict[str, str] = {}
-    for name in names:
+    with source_warnings() as said:  # a source given twice: read once, with a warning
+        distinct = [str(name) for name in distinct_sources(names, said)]
+    for name in distinct:
         if name in (*MUSIC21_COLLECTIONS, "music21") and not Path(name).exists():
             for path in music21_collection_files(name):
                 paths.append(str(path))
@@ -105,6 +112,7 @@ def tune_texts(names: list[str], without: list[tuple[str, str]] | None = None) -
     without tunes. Each folder is walked once: its files are read from that walk.
     """
     from modeling_irish.abc_sources import (
+        distinct_sources,
         iter_raw_tunes,
         no_tune_reason,
         source_warnings,
@@ -115,7 +123,8 @@ def tune_texts(names: list[str], without: list[tuple[str, str]] | None = None) -
 
     walked = _walked_folders(names)
     with source_warnings() as said:
-        for name in names:
+        for name in distinct_sources(names, said):  # a source given twice: read once
+            name = str(name)
             found = False
             if name == "-":
                 text = read_input("-")
