@@ -581,6 +581,8 @@ def distinct_sources(
     >>> distinct_sources(["oneills1850", "oneills1850"], said)
     ['oneills1850']
     """
+    if len(sources) < 2:  # nothing to repeat: a lone folder is not walked for it
+        return list(sources)
     folders = {
         shown_source(one, shown): {os.path.realpath(f) for f in _abc_files(Path(one))}
         for one in sources
