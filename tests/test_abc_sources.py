@@ -622,7 +622,7 @@ def test_a_source_given_twice_is_read_once_with_a_warning(
 ):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "d").mkdir()
-    (tmp_path / "d" / "book.abc").write_text(TWO_TUNES)
+    (tmp_path / "d" / "book.abc").write_text(TWO_TUNES, encoding="utf-8")
     (tmp_path / "book.abc").symlink_to("d/book.abc")
     (tmp_path / "link.abc").symlink_to("d/book.abc")
     first = "d/book.abc" if second == "d" else "book.abc"

@@ -338,7 +338,7 @@ def test_a_tune_is_named_by_its_x_and_title_by_check_and_the_loader_alike(tmp_pa
 
 def test_check_reads_a_file_given_twice_once_and_says_so(tmp_path, capsys, caplog):
     path = tmp_path / "a.abc"
-    path.write_text(GOOD)
+    path.write_text(GOOD, encoding="utf-8")
     assert main(["check", str(path), os.path.join(tmp_path, ".", "a.abc"), "--json"]) == 0
     once = json.loads(capsys.readouterr().out)["tunes"]
     assert main(["check", str(path), "--json"]) == 0
@@ -350,7 +350,7 @@ def test_the_commands_tunes_read_a_file_inside_a_folder_also_given_once(tmp_path
     from modeling_irish.cli import tune_texts
 
     (tmp_path / "d").mkdir()
-    (tmp_path / "d" / "a.abc").write_text(GOOD)
+    (tmp_path / "d" / "a.abc").write_text(GOOD, encoding="utf-8")
     folder, file = str(tmp_path / "d"), str(tmp_path / "d" / "a.abc")
     assert len(list(tune_texts([folder, file]))) == len(list(tune_texts([folder])))
     assert any("given twice (inside a folder also given" in r.getMessage() for r in caplog.records)
