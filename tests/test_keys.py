@@ -261,3 +261,14 @@ def test_key_errors_cut_a_long_value(value, start):
     message = str(caught.value)
     assert message.startswith(start) and len(message) < 200, message
     assert f"({len(value)} characters)" in message
+
+
+def test_a_key_that_is_no_key_name_is_echoed_cut():
+    # a key of 500 characters (the demo's Key box, --key) was written out whole
+    from tokenization.keys import check_key
+
+    with pytest.raises(ValueError) as caught:
+        check_key("H" * 500)
+    message = str(caught.value)
+    assert message.startswith("key '" + "H" * 40 + "...' (500 characters) is not a key name")
+    assert "H" * 41 not in message

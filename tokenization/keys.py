@@ -388,7 +388,7 @@ def check_key(key: str) -> Key:
         known = False
     if not known:
         raise ValueError(
-            f"key {key!r} is not a key name: give a tonic and an optional mode, e.g. 'D', "
+            f"key {_quote(key)} is not a key name: give a tonic and an optional mode, e.g. 'D', "
             "'Bb', 'E dorian' or 'F# minor' (no accidentals, exp, clef or none: tunes are "
             "written in the key's own signature)"
         )
