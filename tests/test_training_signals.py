@@ -49,6 +49,7 @@ def exits(monkeypatch) -> list[int]:
     [
         (signal.SIGINT, KeyboardInterrupt, 130, "train.py: interrupted"),
         (signal.SIGTERM, interrupts.Terminated, 143, "train.py: terminated (SIGTERM)"),
+        (signal.SIGHUP, interrupts.HungUp, 129, "train.py: hung up (SIGHUP)"),
     ],
 )
 def test_a_second_signal_ends_the_process_at_once_with_the_first_ones_line(
@@ -66,6 +67,17 @@ def test_a_second_signal_ends_the_process_at_once_with_the_first_ones_line(
     with pytest.raises(_Exited):
         stops(signal.SIGTERM, None)
     assert exits == [status, status] and capsys.readouterr().err == ""
+
+
+def test_install_handles_sighup_so_a_closed_terminal_ends_a_run_in_one_line(monkeypatch):
+    """Python's own SIGHUP handling ended a run at once, without a word (status -1)."""
+    installed = {}
+    monkeypatch.setattr(interrupts.signal, "getsignal", lambda signum: signal.SIG_DFL)
+    monkeypatch.setattr(interrupts.signal, "signal", installed.__setitem__)
+    monkeypatch.setattr(interrupts.sys, "unraisablehook", interrupts.sys.unraisablehook)
+    stops = interrupts.SignalStops("train.py")
+    stops.install()
+    assert installed[signal.SIGHUP] is stops
 
 
 def test_the_command_line_says_a_sigterm_in_one_line_with_status_143(capsys, monkeypatch):

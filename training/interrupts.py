@@ -1,7 +1,8 @@
-"""How ``training/train.py`` stops on a signal: Ctrl-C (SIGINT) and SIGTERM, which a cluster
-scheduler, ``kill`` or a launcher (``torchrun``) sends, each raise an exception in the main
-thread, so that the run unwinds (temporary files removed, trackers ended) and the command line
-(`training.train.cli`) says so in one line, with status 130 or 143. A second signal while the
+"""How ``training/train.py`` stops on a signal: Ctrl-C (SIGINT), SIGTERM, which a cluster
+scheduler, ``kill`` or a launcher (``torchrun``) sends, and SIGHUP (its terminal closed) each
+raise an exception in the main thread, so that the run unwinds (temporary files removed,
+trackers ended) and the command line (`training.train.cli`) says so in one line, with status
+130, 143 or 129. A second signal while the
 run unwinds from the first, or exits, ends the process at once (`SignalStops`). Checkpoints are
 atomic (`training.run_folder.save_checkpoint`): whenever a signal lands, the folder holds whole
 ``step_N`` folders and at most a ``.tmp-step_N`` that ``--resume_from_checkpoint`` passes over.
@@ -14,7 +15,7 @@ import signal
 import sys
 from types import FrameType
 
-__all__ = ["SignalStops", "Terminated", "exit_status", "stop_line"]
+__all__ = ["HungUp", "SignalStops", "Terminated", "exit_status", "stop_line"]
 
 
 class Terminated(KeyboardInterrupt):
@@ -24,12 +25,20 @@ class Terminated(KeyboardInterrupt):
     (and without removing its temporary files or ending its trackers)."""
 
 
+class HungUp(KeyboardInterrupt):
+    """The run was sent SIGHUP (its terminal or ssh session closed): raised and cleaned up
+    after as `Terminated` is, and reported as ``hung up (SIGHUP)`` with status 129. Python's
+    own handling of SIGHUP ended the process at once, without a word."""
+
+
 def exit_status(stop: KeyboardInterrupt) -> int:
     """The status of a run stopped by ``stop``: 128 + the signal's number, as a shell reports
     it (130 for Ctrl-C, 143 for SIGTERM).
 
     >>> exit_status(KeyboardInterrupt()), exit_status(Terminated())
     (130, 143)
+    >>> exit_status(HungUp())
+    129
     """
     return 128 + _signal_of(stop)
 
@@ -39,25 +48,37 @@ def stop_line(stop: KeyboardInterrupt) -> str:
 
     >>> stop_line(KeyboardInterrupt()), stop_line(Terminated())
     ('interrupted', 'terminated (SIGTERM)')
+    >>> stop_line(HungUp())
+    'hung up (SIGHUP)'
     """
+    if isinstance(stop, HungUp):
+        return "hung up (SIGHUP)"
     return "terminated (SIGTERM)" if isinstance(stop, Terminated) else "interrupted"
 
 
 def _signal_of(stop: KeyboardInterrupt) -> int:
+    if isinstance(stop, HungUp):
+        return 1  # SIGHUP's number on every POSIX system (Windows has no SIGHUP)
     return int(signal.SIGTERM if isinstance(stop, Terminated) else signal.SIGINT)
 
 
-_STOPS = {signal.SIGINT: KeyboardInterrupt, signal.SIGTERM: Terminated}
+_STOPS: dict[int, type[KeyboardInterrupt]] = {
+    signal.SIGINT: KeyboardInterrupt,
+    signal.SIGTERM: Terminated,
+}
+if hasattr(signal, "SIGHUP"):  # not on Windows
+    _STOPS[signal.SIGHUP] = HungUp
 
 
 class SignalStops:
-    """The handler of SIGINT and SIGTERM for the script's process (`install`). The first signal
-    raises `KeyboardInterrupt` (SIGINT) or `Terminated` (SIGTERM). A second one, while the run
-    unwinds from the first or exits (atexit callbacks), ends the process at once with the first
-    one's status (`os._exit`), saying the first one's line unless `said` is set: Python printed
-    a traceback for the `KeyboardInterrupt` it raised there (an atexit callback of
-    huggingface_hub's, a cleanup). A process forked from this one (a ``datasets`` worker) gets
-    the signal's usual handling, not this: its pool stops it with SIGTERM.
+    """The handler of SIGINT, SIGTERM and SIGHUP for the script's process (`install`). The first
+    signal raises `KeyboardInterrupt` (SIGINT), `Terminated` (SIGTERM) or `HungUp` (SIGHUP). A
+    second one, while the run unwinds from the first or exits (atexit callbacks), ends the
+    process at once with the first one's status (`os._exit`), saying the first one's line
+    unless `said` is set: Python printed a traceback for the `KeyboardInterrupt` it raised there
+    (an atexit callback of huggingface_hub's, a cleanup). A process forked from this one (a
+    ``datasets`` worker) gets the signal's usual handling, not this: its pool stops it with
+    SIGTERM.
 
     ``loud``: whether this process prints the line (the first process of a launch: every
     process of a launch gets the signal)."""
@@ -71,7 +92,7 @@ class SignalStops:
         self._hook = sys.unraisablehook
 
     def install(self) -> None:
-        """Handle SIGINT and SIGTERM with this, each unless the process ignores it (started
+        """Handle SIGINT, SIGTERM and SIGHUP with this, each unless the process ignores it (started
         with ``nohup``, or in the background of a shell without job control)."""
         for signum in _STOPS:
             if signal.getsignal(signum) is not signal.SIG_IGN:
@@ -93,7 +114,7 @@ class SignalStops:
             _usual_handling(signum, frame)
             return
         if self.first is None:
-            self.first = _STOPS[signal.Signals(signum)]()
+            self.first = _STOPS[signum]()
             raise self.first
         if self.loud and not self.said:
             print(f"{self.program}: {stop_line(self.first)}", file=sys.stderr, flush=True)

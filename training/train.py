@@ -20,9 +20,9 @@ Resume a killed run where it stopped, ending with the same weights as an uninter
 
     accelerate launch training/train.py --checkpointing_steps 500 --resume_from_checkpoint
 
-Ctrl-C and SIGTERM (a cluster scheduler's stop) end a run in one line, with status 130 and 143
-(`training.interrupts`); the checkpoints saved before are whole, and such a resume goes on from
-the last.
+Ctrl-C, SIGTERM (a cluster scheduler's stop) and SIGHUP (a closed terminal) end a run in one
+line, with status 130, 143 and 129 (`training.interrupts`); the checkpoints saved before are
+whole, and such a resume goes on from the last.
 """
 
 from __future__ import annotations
