@@ -497,3 +497,10 @@ def test_a_unit_change_after_a_dropped_tie_moves_back_with_the_tokens():
     assert tune.meter_changes == [(2, "3/4")]
     assert tune.unit_changes == [(2, F(1, 16))]
     assert [typed_token(tune, i) for i in (2, 3)] == ["z4", "c4"]
+
+
+def test_an_unclosed_inline_field_is_named_at_its_bracket():
+    with pytest.raises(AbcParseError, match=r"inline field \[K:\.\.\. not closed") as err:
+        parse_abc("X:1\nT:Reel\nL:1/8\nK:D\nABcd|\nAB [K:G GBd|")
+    assert (err.value.line, err.value.column) == (6, 4)
+    assert pitches("X:1\nL:1/8\nK:D\nF [K:C]F|") == [66, 65]  # the control: closed

@@ -44,6 +44,8 @@ BANG_LINE_BREAK = "a `!` that breaks the line needs I:linebreak !"
 #: what the warning of a field written inside a line without brackets says (`_bare`: read as
 #: the inline field, a guess; `check_text` logs it)
 BARE_FIELD = "an inline field is written in brackets"
+#: the opening of an inline field (``[K:``), at a ``[`` `BODY_RE` reads as no field: no ``]``
+_OPEN_FIELD_RE = re.compile(r"\[[A-Za-z]:")
 
 
 def _continued(lines: list[str], i: int, value: str, taken: set[int]) -> str:
@@ -405,6 +407,12 @@ class BodyWalk(ParserState):
         return [f"{said} at line {line}, column {column}; {BANG_LINE_BREAK}"]
 
     def _bad(self, m: re.Match, line: str) -> None:
+        """An `AbcParseError` for a character the music cannot hold; a ``[`` that opens an
+        inline field with no ``]`` on its line (``[K:G GBd|``) says so (it was only an
+        "unexpected character '['")."""
+        field = _OPEN_FIELD_RE.match(line, m.start())
+        if field is not None:
+            raise self.error(f"inline field {field[0]}... not closed: no ] after it on its line")
         raise self.error(f"unexpected character {m[0]!r}")
 
     def _unquote(self, m: re.Match, line: str) -> None:
