@@ -504,3 +504,14 @@ def test_an_unclosed_inline_field_is_named_at_its_bracket():
         parse_abc("X:1\nT:Reel\nL:1/8\nK:D\nABcd|\nAB [K:G GBd|")
     assert (err.value.line, err.value.column) == (6, 4)
     assert pitches("X:1\nL:1/8\nK:D\nF [K:C]F|") == [66, 65]  # the control: closed
+
+
+def test_a_decoration_not_closed_is_one_lone_bang_warning_not_one_a_letter():
+    # `!trill`: the lone `!` is said once; its letters t, r, i, l were each "unknown decoration"
+    tune = parse_abc("X:1\nT:Reel\nL:1/8\nK:D\nAB !trill cd|")
+    assert tune.warnings == [
+        "a lone `!` (no `!..!` decoration) read as a line break at line 5, column 4; "
+        "a `!` that breaks the line needs I:linebreak !"
+    ]
+    warned = parse_abc("X:1\nL:1/8\nK:D\nAB !hA|").warnings  # the control: no decoration's name
+    assert warned[0] == "unknown decoration h dropped (line 4, column 5)"

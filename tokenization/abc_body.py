@@ -15,6 +15,7 @@ from .abc_field_lines import field_match, strip_comment
 from .abc_lexer import (
     ACC,
     BODY_RE,
+    DECORATIONS,
     IGNORED,
     MUSIC_GROUPS,
     NOTE_BASE,
@@ -46,6 +47,8 @@ BANG_LINE_BREAK = "a `!` that breaks the line needs I:linebreak !"
 BARE_FIELD = "an inline field is written in brackets"
 #: the opening of an inline field (``[K:``), at a ``[`` `BODY_RE` reads as no field: no ``]``
 _OPEN_FIELD_RE = re.compile(r"\[[A-Za-z]:")
+#: the name a ``!`` with no closing ``!`` is followed by (``!trill``: `_lone_bang`)
+_NAME_AFTER_BANG_RE = re.compile(r"[^!\s|]+")
 
 
 def _continued(lines: list[str], i: int, value: str, taken: set[int]) -> str:
@@ -167,6 +170,7 @@ class BodyWalk(ParserState):
 
     def _lex(self, line: str, start: int, end: int) -> None:
         """Read ``line[start:end]`` into tokens (in pieces when voice overlays are skipped)."""
+        self.unclosed_deco_end = -1  # a place on the line before
         while start < end:
             start = self._lex_piece(line, start, end)
 
@@ -252,7 +256,11 @@ class BodyWalk(ParserState):
                     if kind == "deco" and self.user_symbols.get(m[0], "!")[0] == '"':
                         kind = "text"  # a letter `U: W = "^text"` defines: an annotation
                     markings[kind] = markings.get(kind, 0) + 1
-                    if kind == "deco" and unknown_decoration(m[0], self.user_symbols):
+                    if (
+                        kind == "deco"
+                        and m.start() >= self.unclosed_deco_end
+                        and unknown_decoration(m[0], self.user_symbols)
+                    ):
                         self._unknown_decoration(m)
                 elif kind == "lone" and self.body_re is BODY_RE:
                     self._lone_bang(m)
@@ -389,7 +397,12 @@ class BodyWalk(ParserState):
         or bar line before it) in a tune that does not declare ``I:linebreak !``: passed over as
         the line break of older ABC (Aird's ``A2g|!fed c2A|``), as abc2midi plays it, where
         ABC 2.1 wants the declaration; `_build` warns once a tune, naming the first (abc2midi
-        says nothing of one at a line's end)."""
+        says nothing of one at a line's end). A known decoration's name after it (``!trill``:
+        no closing ``!``) is that decoration not closed: its letters (``t r i l``) are not each
+        said to be an unknown decoration, this one warning says where it is."""
+        name = _NAME_AFTER_BANG_RE.match(m.string, m.end())
+        if name is not None and name[0].lower() in DECORATIONS:
+            self.unclosed_deco_end = name.end()
         if not self.lone_bangs:
             self.first_lone_bang = (self.lineno, self.written_column(m.start() + 1))
         self.lone_bangs += 1

@@ -126,6 +126,9 @@ class ParserState:
         self.colon_endings: set[str] = set()  # lone colons with an ending (`:2`), warned of
         self.lone_bangs = 0  # `!` passed over as line breaks (`_lone_bang`), and the first's
         self.first_lone_bang = (0, 0)  # line and column
+        #: where, on the line being read, the decoration name after a lone `!` ends (``!trill``
+        #: not closed): its letters are not each an unknown decoration (`_lone_bang`)
+        self.unclosed_deco_end = -1
         #: the section titles of voices not kept: their index in `section_titles`, their
         #: line and voice (`_other_voice_title`)
         self.other_voice_titles: dict[int, tuple[int, str]] = {}
