@@ -100,6 +100,8 @@ def _features() -> Features:
 
 # ----------------------------------------------------------------------------- parsing
 
+#: Where the corpus summary sends a reader to find each tune skipped
+_SKIPPED_WHERE = "; where each skipped tune is: report['skipped_at'], or irish-tune check FILE"
 #: How many places of skipped tunes the report keeps per reason (``skipped_at``).
 _SKIPS_SHOWN = 5
 
@@ -453,9 +455,10 @@ def _read_corpus(
     logger.log(
         logging.WARNING if report["skipped"] or short else logging.INFO,
         "ABC corpus: read %d, parsed %d, skipped %d %s, duplicates %d, splits %s, %d read "
-        "with their first voice only (voices dropped)",
+        "with their first voice only (voices dropped)%s",
         report["read"], report["parsed"], report["skipped"], report["skip_reasons"],
         report["duplicates"], report["splits"], report["voices_dropped"],
+        _SKIPPED_WHERE if report["skipped"] else "",
     )  # fmt: skip
     if short:
         logger.warning(

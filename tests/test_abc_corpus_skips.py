@@ -328,3 +328,12 @@ def test_the_report_counts_tunes_read_with_their_first_voice_only(tmp_path, capl
         load_abc_corpus(book, split_ratios=(1, 0, 0), report=report)
     assert (report["parsed"], report["voices_dropped"]) == (3, 2)
     assert "2 read with their first voice only (voices dropped)" in caplog.text
+
+
+@needs_parser
+def test_the_summary_says_where_to_find_the_skipped_tunes(tmp_path, caplog):
+    book = write(tmp_path / "bad.abc", [tune(1, "Good"), tune(2, "Short", notes="ABc|")])
+    with caplog.at_level("WARNING", logger="modeling_irish.abc_corpus"):
+        load_abc_corpus(book, split_ratios=(1, 0, 0))
+    assert "skipped 1 " in caplog.text
+    assert "where each skipped tune is: report['skipped_at'], or irish-tune check" in caplog.text
