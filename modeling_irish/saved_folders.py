@@ -96,12 +96,13 @@ def check_local_pretrained_path(
     a Hub repository id (transformers: "Repo id must be in the form ..."), a folder without
     config.json ("Should have a `model_type` key", or a missing weights file), and, where
     ``weights``, a folder with a config.json but no weights file. A name that is not a local
-    path and has the form ``owner/name`` passes: it goes to the Hub loader, with its own errors.
+    path and has the form ``owner/name`` passes, unless its owner part is a folder here
+    (`hub_repo_ids.check_repo_id`): it goes to the Hub loader, with its own errors.
 
     >>> check_local_pretrained_path("no/such/folder")
     Traceback (most recent call last):
     ...
-    OSError: 'no/such/folder': no such folder here, and not a Hub repository id (owner/name); ...
+    OSError: 'no/such/folder': no such folder here, and not a Hub repository id: 'no/such/...
     """
     name = os.path.expanduser(os.fspath(path)) if isinstance(path, (str, os.PathLike)) else None
     if name is None or os.path.isfile(name):

@@ -194,7 +194,48 @@ def test_models_and_tokenizer_refuse_a_missing_non_hub_path_in_the_same_words(
         "MeasureNoteConfig": MeasureNoteConfig,
         "AbcTokenizer": AbcTokenizer,
     }
-    same = "'runs/no/such/step_1': no such folder here, and not a Hub repository id (owner/name); "
-    with pytest.raises(OSError, match=re.escape(same) + "give (the folder save_pretrained wrote|a "
-                       "saved AbcTokenizer folder)$"):  # fmt: skip
+    same = "'runs/no/such/step_1': no such folder here, and not a Hub repository id: "
+    why = "'runs/no/such/step_1' has 4 parts separated by '/'; a Hub id is `name` or `user/name`"
+    with pytest.raises(OSError, match=re.escape(same + why) + ".*; give (the folder "
+                       "save_pretrained wrote|a saved AbcTokenizer folder)$"):  # fmt: skip
         classes[loader].from_pretrained("runs/no/such/step_1")
+    with pytest.raises(OSError, match=r"^'\./runs/a': no such folder here; give [^;]*$"):
+        classes[loader].from_pretrained("./runs/a")  # a path: not a word of Hub ids
+
+
+@pytest.mark.parametrize(
+    "loader", ["MeasureNoteForCausalLM", "MeasureNoteConfig", "AbcTokenizer", "TuneTitleModel"]
+)
+def test_a_hub_id_shaped_path_into_a_folder_here_is_refused_before_the_hub(
+    loader, tmp_path, monkeypatch
+):
+    """``from_pretrained("runs/measurenote-smal")`` beside a ``runs/`` folder went to the Hub:
+    unreachable (not offline), 5 retries and ~23 s, then a network error. It is refused at
+    once, naming the close folders in ``runs/``; the Hub is never asked (offline here, so a
+    fall-through fails with another message)."""
+    from huggingface_hub import constants
+
+    from modeling_irish.modeling_tune_title import TuneTitleModel
+    from tokenization.tokenization_abc import AbcTokenizer
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.chdir(tmp_path)
+    for folder in ("measurenote-small", "measurenote-big", "tunes"):
+        (tmp_path / "runs" / folder).mkdir(parents=True)
+    classes = {
+        "MeasureNoteForCausalLM": MeasureNoteForCausalLM,
+        "MeasureNoteConfig": MeasureNoteConfig,
+        "AbcTokenizer": AbcTokenizer,
+        "TuneTitleModel": TuneTitleModel,
+    }
+    said = (
+        "'runs/measurenote-smal': no such folder here, though runs/ is one (folders in it with "
+        "a close name: runs/measurenote-small, runs/measurenote-big); give "
+    )
+    hub = "to load the Hub repository 'runs/measurenote-smal', call from_pretrained from a folder"
+    with pytest.raises(OSError, match=re.escape(said) + ".*" + re.escape(hub)):
+        classes[loader].from_pretrained("runs/measurenote-smal", cache_dir=tmp_path / "hub")
+    with pytest.raises(
+        OSError, match=re.escape("runs/ is one (no folder in it with a close name)")
+    ):
+        classes[loader].from_pretrained("runs/zzz", cache_dir=tmp_path / "hub")

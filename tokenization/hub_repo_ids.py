@@ -10,13 +10,17 @@ package, and ``huggingface_hub`` only when a name is checked.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 
 __all__ = [
     "REPO_ID_FORM",
     "check_repo_id",
+    "close_folders",
     "could_be_repo_id",
+    "local_folder_meant",
+    "looks_like_a_path",
     "path_hint",
     "repo_id_problem",
     "upload_repo_id",
@@ -64,21 +68,80 @@ def path_hint(name: str) -> str:
     return ""
 
 
+def looks_like_a_path(name: str) -> bool:
+    r"""Whether ``name`` can only be a local path: absolute, starting with ``./``, ``../`` or
+    ``~``, or holding a ``\`` (a Windows path); no Hub repository id looks so.
+
+    >>> looks_like_a_path("./runs/a"), looks_like_a_path("C:\\runs"), looks_like_a_path("runs/a")
+    (True, True, False)
+    """
+    return name.startswith(("./", "../", "~")) or "\\" in name or os.path.isabs(name)
+
+
+def close_folders(folder: str, name: str, most: int = 3) -> list[str]:
+    """Up to ``most`` folders in ``folder`` whose names are close to ``name`` (`difflib`),
+    closest first, as ``folder/entry``; none where ``folder`` cannot be listed.
+
+    >>> close_folders("no/such/folder", "step_1")
+    []
+    """
+    try:
+        entries = os.listdir(folder)
+    except OSError:
+        return []
+    folders = [entry for entry in entries if os.path.isdir(os.path.join(folder, entry))]
+    return [f"{folder}/{entry}" for entry in difflib.get_close_matches(name, folders, n=most)]
+
+
+def local_folder_meant(name: str) -> str | None:
+    """Why ``name``, a Hub repository id by its form, is more likely a mistyped local folder:
+    its owner part is a folder here (``runs/`` of ``runs/x``) though ``name`` is not, said with
+    the folders in it of a close name; None when that owner part is no folder here.
+
+    >>> local_folder_meant("no-such-owner/model") is None
+    True
+    """
+    owner, _, rest = name.partition("/")
+    if not rest or not os.path.isdir(owner) or os.path.exists(name):
+        return None
+    close = close_folders(owner, rest)
+    found = "no folder in it with a close name"
+    if close:
+        found = f"folders in it with a close name: {', '.join(close)}"
+    return f"no such folder here, though {owner}/ is one ({found})"
+
+
 def check_repo_id(name: str, wanted: str) -> None:
     """Raise `OSError` unless ``name``, which is no path here, can be a Hub repository id:
     transformers would blame something else ("Repo id must be in the form ...", or a folder
-    that does not exist). ``wanted`` ends the message, saying what to give instead.
+    that does not exist). The message says what is wrong: a path (`looks_like_a_path`) that is
+    not here, what makes the name no Hub id (`repo_id_problem`), or, for a Hub id whose owner
+    part is a folder here (``runs/x`` beside a ``runs/`` folder, `local_folder_meant`), that
+    the folder was surely meant. That last is refused at once rather than asked of the Hub,
+    which (unreachable, and not offline) retried for some 20 s and then blamed the network: to
+    load such a Hub repository, call ``from_pretrained`` from a folder that has no folder of
+    the owner's name. ``wanted`` ends the message, saying what to give instead.
 
     >>> check_repo_id("owner/no-such-model", "a saved model folder")
     >>> check_repo_id("no/such/folder", "a saved model folder")
     Traceback (most recent call last):
     ...
-    OSError: 'no/such/folder': no such folder here, and not a Hub repository id (owner/name); ...
+    OSError: 'no/such/folder': no such folder here, and not a Hub repository id: 'no/such/...
     """
-    if not could_be_repo_id(name):
+    if looks_like_a_path(name):
+        raise OSError(f"{name!r}: no such folder here{path_hint(name)}; give {wanted}")
+    problem = repo_id_problem(name)
+    if problem:
         raise OSError(
-            f"{name!r}: no such folder here, and not a Hub repository id (owner/name)"
-            f"{path_hint(name)}; give {wanted}"
+            f"{name!r}: no such folder here{path_hint(name)}, and not a Hub repository id: "
+            f"{problem}; give {wanted}"
+        )
+    meant = local_folder_meant(name)
+    if meant:
+        owner = name.partition("/")[0]
+        raise OSError(
+            f"{name!r}: {meant}; give {wanted}, or, to load the Hub repository {name!r}, call "
+            f"from_pretrained from a folder that holds no {owner}/ folder"
         )
 
 
