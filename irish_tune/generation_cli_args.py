@@ -397,6 +397,15 @@ def add_evaluate_generation_args(parser: argparse.ArgumentParser) -> None:
         "--max-train-tunes", type=positive_int, default=None, help="read at most N tunes"
     )
     parser.add_argument(
+        "--cache-dir",
+        default=None,
+        help="folder of the cache of --train's tunes read, one file per source and "
+        "--max-train-tunes (default: train.py's, runs/.cache; irish-tune prune-cache clears it)",
+    )
+    parser.add_argument(
+        "--no-cache", action="store_true", help="read --train again, and cache nothing"
+    )
+    parser.add_argument(
         "--no-readers",
         action="store_true",
         help="skip the re-reading checks (our reader, music21, abc2midi)",

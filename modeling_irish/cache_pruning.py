@@ -41,12 +41,14 @@ def _last_used(path: Path, used_file: str | None) -> float:
 
 #: The cache entries of a ``cache_dir`` that `prune_caches` removes, by kind: (their name's
 #: pattern, whether each is a folder, the file whose mtime records its last use). The corpus
-#: (`cache_hit`), the vocabulary (``training.data.load_or_train_tokenizer``) and the tokenized
-#: splits (``tokenization.dataset.tokenize_dataset``) each record a hit there.
+#: (`cache_hit`), the vocabulary (``training.data.load_or_train_tokenizer``), the tokenized
+#: splits (``tokenization.dataset.tokenize_dataset``) and ``evaluate-generation --train``'s read
+#: (`modeling_irish.train_tokens_cache`) each record a hit there.
 _CACHE_KINDS = {
     "corpus": ("abc_corpus-*", True, CORPUS_USED_FILE),
     "vocabulary": ("abc-tokenizer-*", True, "abc_vocab.json"),
     "tokenized": ("tokenized-*.arrow", False, None),
+    "train_tokens": ("train_tokens-*.json", False, None),
 }
 
 
@@ -57,7 +59,8 @@ def _stale_entries(folder: Path, kinds: list[str], cutoff: float) -> list[Path]:
     for kind in kinds:
         pattern, is_folder, used_file = _CACHE_KINDS[kind]
         for path in sorted(folder.glob(pattern)):
-            stem = path.name if is_folder else path.name.removesuffix(".arrow")
+            suffix = pattern[pattern.rindex("*") + 1 :]  # a file's: .arrow, .json
+            stem = path.name if is_folder else path.name.removesuffix(suffix)
             ok = path.is_dir() if is_folder else path.is_file()
             if ok and "." not in stem and _last_used(path, used_file) <= cutoff:
                 stale.append(path)
@@ -157,8 +160,9 @@ def prune_corpus_cache(cache_dir: str | os.PathLike, older_than_days: float = 30
 def prune_caches(cache_dir: str | os.PathLike, older_than_days: float = 30.0) -> list[Path]:
     """Delete every cache entry of ``cache_dir`` that nothing has written or hit for
     ``older_than_days`` days, and return them: the corpus folders (``abc_corpus-<key>``), the
-    vocabularies (``abc-tokenizer-<key>/``) and the tokenized splits
-    (``tokenized-<split>-<key>.arrow`` and their ``_0000i_of_0000N`` shards), by the same
+    vocabularies (``abc-tokenizer-<key>/``), the tokenized splits
+    (``tokenized-<split>-<key>.arrow`` and their ``_0000i_of_0000N`` shards) and the reads of
+    ``evaluate-generation --train`` (``train_tokens-<key>.json``), by the same
     last-use rule as `prune_corpus_cache`; writers' temporary folders are left alone.
 
     >>> import tempfile

@@ -48,6 +48,7 @@ from .generation_cli_outputs import (  # the --out folder, the renderings and th
 if TYPE_CHECKING:
     from .abc_sources import RawTune
     from .generation import TuneGenerator
+    from .train_tokens_cache import TrainRead
 
 __all__ = [
     "add_evaluate_generation_args",
@@ -420,41 +421,83 @@ def _warn_not_as_written(raw: RawTune, said: CappedWarnings) -> None:
     warn_not_as_written(said, raw.name, changed)
 
 
-def _read_corpus(path: str, limit: int | None) -> tuple[list[list], int]:
+def _read_corpus(
+    path: str, limit: int | None, cache_dir: str | os.PathLike | None = None
+) -> tuple[list[list], int]:
     """The normalised tokens of the ``--train`` tunes (any source the other commands read: a
     tunebook, a folder, a thesession dump, a music21 book, ``-``), and how many of its tunes
     (up to the ``limit`` read) could not be read, a note normalising takes out of MIDI's 0-127
     among them (`read_tune`): said in one line on stderr, the first named, all counted by reason
-    (`skip_reason`; a dump row's that gives no tune: its own)."""
-    from tokenization.abc_parser import AbcParseError
-    from tokenization.capped_warnings import by_kind, skip_reason
-    from tokenization.encoded_tune import read_tune
+    (`skip_reason`; a dump row's that gives no tune: its own).
 
-    tunes: list[list] = []
-    skipped: list[str] = []
-    without: list[tuple[str, str]] = []  # the dump rows that give no tune, and why
-    reasons: Counter[str] = Counter()
-    for item in tune_texts([path], without):
-        try:
-            normal = read_tune(getattr(item, "text", item))[1]  # no note moved out of 0-127
-        except AbcParseError as err:
-            skipped.append(item.locate(err) if hasattr(item, "locate") else str(err))
-            reasons[getattr(item, "unreadable", "") or skip_reason(err)] += 1
-            continue
-        tunes.append(normal.tokens)
-        if limit and len(tunes) >= limit:
-            break
-    if not tunes:
+    With ``cache_dir``, a file or folder read before (the same bytes, path, ``limit`` and reader
+    code) is taken from its cache there (`train_tokens_cache`), its warnings and the stderr line
+    said again word for word; a read is cached there for the next run."""
+    from tokenization.capped_warnings import by_kind
+
+    from .train_tokens_cache import (
+        load_train_read,
+        replay_warnings,
+        save_train_read,
+        train_cache_key,
+    )
+
+    key = train_cache_key(path, limit) if cache_dir is not None else None
+    read = load_train_read(cache_dir, key) if cache_dir is not None and key else None
+    if read is not None:
+        replay_warnings(read.warnings)
+    else:
+        read = _read_train_tunes(path, limit)
+        if cache_dir is not None and key and read.tunes:
+            save_train_read(cache_dir, key, read)
+    if not read.tunes:
+        skipped = read.skipped
         reason = f" ({len(skipped)} unreadable; first: {skipped[0]})" if skipped else ""
-        reason = reason or "".join(f" ({why})" for _, why in without)
+        reason = reason or "".join(f" ({why})" for _, why in read.without)
         raise ValueError(f"--train {path} has no readable tunes{reason}")
-    if skipped:
+    if read.skipped:
         print(
-            f"irish-tune evaluate-generation: {len(skipped)} unreadable tunes of {path} left "
-            f"out of the training side (first: {skipped[0]}), by reason: {by_kind(reasons)}",
+            f"irish-tune evaluate-generation: {len(read.skipped)} unreadable tunes of {path} left "
+            f"out of the training side (first: {read.skipped[0]}), by reason: "
+            f"{by_kind(Counter(read.reasons))}",
             file=sys.stderr,
         )
-    return tunes, len(skipped)
+    return read.tunes, len(read.skipped)
+
+
+def _read_train_tunes(path: str, limit: int | None) -> TrainRead:
+    """`_read_corpus`'s reading of ``path``, up to ``limit`` tunes, without its cache: the tunes'
+    tokens, the places and reasons of those it could not read, and the warnings logged."""
+    from tokenization.abc_parser import AbcParseError
+    from tokenization.capped_warnings import skip_reason
+    from tokenization.encoded_tune import read_tune
+
+    from .train_tokens_cache import TrainRead, recorded_warnings
+
+    read = TrainRead()
+    with recorded_warnings() as said:
+        for item in tune_texts([path], read.without):
+            try:
+                normal = read_tune(getattr(item, "text", item))[1]  # no note moved out of 0-127
+            except AbcParseError as err:
+                read.skipped.append(item.locate(err) if hasattr(item, "locate") else str(err))
+                read.reasons.append(getattr(item, "unreadable", "") or skip_reason(err))
+                continue
+            read.tunes.append(normal.tokens)
+            if limit and len(read.tunes) >= limit:
+                break
+    read.warnings = said
+    return read
+
+
+def _train_cache_dir(args: argparse.Namespace) -> str | None:
+    """Where ``--train``'s read is cached: ``--cache-dir``, or train.py's default cache folder;
+    None with ``--no-cache`` (and for arguments built in Python without these fields)."""
+    from irish_tune.parser import DEFAULT_CACHE_DIR
+
+    if getattr(args, "no_cache", True):
+        return None
+    return getattr(args, "cache_dir", None) or DEFAULT_CACHE_DIR
 
 
 def run_evaluate_generation(args: argparse.Namespace) -> int:
@@ -466,7 +509,11 @@ def run_evaluate_generation(args: argparse.Namespace) -> int:
     # the first batch is sampled here: a refused model or request (--key, --meter...) is said
     # in a second, before the --train corpus is read (tens of seconds for a large one)
     sampled = _sample_all(args, generator)
-    corpus, skipped = _read_corpus(args.train, args.max_train_tunes) if args.train else (None, 0)
+    corpus, skipped = (
+        _read_corpus(args.train, args.max_train_tunes, _train_cache_dir(args))
+        if args.train
+        else (None, 0)
+    )
     metrics = generation_metrics(
         list(sampled), corpus=corpus, tokenizer=generator.tokenizer, readers=not args.no_readers
     )

@@ -1,0 +1,118 @@
+"""The cache of `irish-tune evaluate-generation --train`'s read (`train_tokens_cache`): a later
+run takes the tunes from it, with the same figures, the same stderr lines and the same tunes
+under ``--max-train-tunes``; a damaged file is read again; ``prune-cache`` removes it."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+from helpers import GENERATION_TRAIN as TRAIN
+from helpers import (  # noqa: F401 (fixtures)
+    generation_generator,
+    generation_model_dir,
+    one_torch_thread,
+)
+
+BAD = "".join(f"X:{i}\nT:Bad {i}\nK:G\nA]B|\n\n" for i in (8, 9))
+
+
+@pytest.fixture
+def train(tmp_path):
+    """A --train file of two unreadable tunes, then the generation tests' tunes."""
+    path = tmp_path / "train.abc"
+    path.write_text(BAD + "\n".join(TRAIN), encoding="utf-8")
+    return str(path)
+
+
+def _no_read(*args):
+    raise AssertionError("the tunes were read again, not taken from the cache")
+
+
+def test_a_cached_run_gives_the_same_json_and_stderr_without_reading(
+    model_dir, train, tmp_path, capsys, monkeypatch
+):
+    from modeling_irish.cli import main
+
+    cache = tmp_path / "cache"
+    argv = ["evaluate-generation", "--model", model_dir, "--json", "--no-readers", "--seed", "3",
+            "--train", train, "--num-tunes", "2", "--num-bars", "4"]  # fmt: skip
+    assert main([*argv, "--no-cache"]) == 0
+    plain = capsys.readouterr()
+    assert main([*argv, "--cache-dir", str(cache)]) == 0  # the first run writes the cache
+    assert capsys.readouterr() == plain
+    assert [name.startswith("train_tokens-") for name in os.listdir(cache)] == [True]
+    monkeypatch.setattr("modeling_irish.generation_cli._read_train_tunes", _no_read)
+    assert main([*argv, "--cache-dir", str(cache)]) == 0
+    cached = capsys.readouterr()
+    assert cached == plain
+    assert json.loads(cached.out)["train_skipped"] == 2
+    assert "2 unreadable tunes of" in cached.err
+
+
+@pytest.mark.parametrize("limit", [None, 1, 2, 3])
+def test_the_cache_takes_the_tunes_read_without_it(train, tmp_path, capsys, limit):
+    from modeling_irish.generation_cli import _read_corpus
+
+    plain = _read_corpus(train, limit), capsys.readouterr().err
+    cache = tmp_path / "cache"
+    first = _read_corpus(train, limit, cache), capsys.readouterr().err
+    again = _read_corpus(train, limit, cache), capsys.readouterr().err
+    assert first == plain and again == plain
+    assert len(os.listdir(cache)) == 1
+
+
+def test_each_limit_is_its_own_entry_and_a_changed_file_a_new_one(train, tmp_path, capsys):
+    from modeling_irish.generation_cli import _read_corpus
+
+    cache = tmp_path / "cache"
+    assert len(_read_corpus(train, 1, cache)[0]) == 1
+    assert len(_read_corpus(train, None, cache)[0]) == len(TRAIN)
+    with open(train, "a", encoding="utf-8") as file:
+        file.write("\n" + TRAIN[0].replace("X:1", "X:77"))
+    assert len(_read_corpus(train, None, cache)[0]) == len(TRAIN) + 1
+    assert len(os.listdir(cache)) == 3
+
+
+def test_the_warnings_of_the_read_are_said_again(tmp_path, caplog):
+    from modeling_irish.generation_cli import _read_corpus
+
+    path = tmp_path / "dup.abc"
+    path.write_text(TRAIN[0] + "\n" + TRAIN[0].replace("T:", "T:Other "), encoding="utf-8")
+    cache = tmp_path / "cache"
+    _read_corpus(str(path), None, cache)
+    first = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    caplog.clear()
+    _read_corpus(str(path), None, cache)
+    assert first and [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == first
+
+
+def test_a_damaged_cache_file_is_said_and_read_again(train, tmp_path, capsys, caplog):
+    from modeling_irish.generation_cli import _read_corpus
+
+    cache = tmp_path / "cache"
+    expected = _read_corpus(train, None, cache)
+    (entry,) = cache.iterdir()
+    entry.write_text('{"format": 1, "vocab": [', encoding="utf-8")
+    assert _read_corpus(train, None, cache) == expected
+    assert f"--train cache {entry} cannot be read" in caplog.text
+    assert json.loads(entry.read_text(encoding="utf-8"))["format"] == 1  # written again
+
+
+def test_stdin_and_music21_books_are_not_cached(tmp_path):
+    from modeling_irish.train_tokens_cache import train_cache_key
+
+    assert train_cache_key("-", None) is None
+    assert train_cache_key("oneills1850", None) is None
+
+
+def test_prune_cache_removes_an_unused_train_read(train, tmp_path, capsys):
+    from modeling_irish.cache_pruning import prune_caches, stale_caches
+    from modeling_irish.generation_cli import _read_corpus
+
+    cache = tmp_path / "cache"
+    _read_corpus(train, None, cache)
+    (entry,) = cache.iterdir()
+    assert list(stale_caches(cache, 0)) == [entry]
+    assert prune_caches(cache, 0) == [entry] and not entry.exists()
