@@ -1,5 +1,5 @@
 """Where `irish-tune evaluate-generation --train` spends its time on the training side: reading
-the tunes (`_read_corpus`), indexing their bars (`BarIndex`) and counting their histograms
+the tunes (`read_train_corpus`), indexing their bars (`BarIndex`) and counting their histograms
 (`histogram_distances`), each timed on ``--corpus`` (default: the shared thesession corpus);
 the read is timed twice, the second taken from the cache (`train_tokens_cache`) the first wrote
 in a fresh folder.
@@ -18,7 +18,7 @@ import time
 
 from _paths import DEFAULT_CORPUS
 
-from modeling_irish.generation_cli import _read_corpus
+from modeling_irish.generation_cli import read_train_corpus
 from modeling_irish.quality import BarIndex, histogram_distances
 
 
@@ -39,9 +39,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     cache = tempfile.mkdtemp(prefix="bench_evaluate_generation-")
     start = time.perf_counter()
-    corpus, skipped = _read_corpus(args.corpus, args.max_tunes, cache)
+    corpus, skipped = read_train_corpus(args.corpus, args.max_tunes, cache)
     first_read = time.perf_counter()
-    cached, _ = _read_corpus(args.corpus, args.max_tunes, cache)
+    cached, _ = read_train_corpus(args.corpus, args.max_tunes, cache)
     read = time.perf_counter()
     shutil.rmtree(cache)
     if cached != corpus:
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> None:
     rest = copied - read  # the bar index, histograms and copies: the same on either run
     print(f"{len(corpus)} tunes read, {skipped} unreadable, {sum(copies)} copied bars")
     for name, seconds in (
-        ("read (_read_corpus), first run", first_read - start),
+        ("read (read_train_corpus), first run", first_read - start),
         ("read, cached run", read - first_read),
         ("bar index (BarIndex)", indexed - read),
         ("histograms (histogram_distances)", counted - indexed),

@@ -33,10 +33,13 @@ __all__ = [
     "AbcCorpusDict",
     "cache_hit",
     "cache_fingerprint",
+    "imported_modules",
     "load_cached",
+    "module_file",
     "piped_sources",
     "prune_caches",
     "prune_corpus_cache",
+    "reader_modules",
     "write_aside",
 ]  # and the cache helpers of `abc_corpus`, imported there by name
 
@@ -108,7 +111,7 @@ def piped_sources(sources: list[SourceLike]) -> list[str]:
 def cache_fingerprint(sources: list[SourceLike], params: dict[str, Any]) -> str:
     """Hash of the inputs' paths and contents (not their mtimes: a copy that keeps an old mtime
     must not hit a stale cache), the parameters and the code: the loader, this cache and every
-    module the reader imports (`_reader_modules`)."""
+    module the reader imports (`reader_modules`)."""
     parts: list[Any] = [_LOADER_VERSION, params]
     for source in sources:
         paths = source_files(source)
@@ -116,7 +119,7 @@ def cache_fingerprint(sources: list[SourceLike], params: dict[str, Any]) -> str:
         parts += [(os.path.abspath(p), str(p.resolve()), _digest(p)) for p in paths]
     from . import abc_corpus
 
-    reader = [importlib.import_module(name) for name in _reader_modules()]
+    reader = [importlib.import_module(name) for name in reader_modules()]
     loader = (abc_corpus.__file__, __file__)  # the loader and this cache: new code
     for code in (*(getattr(m, "__file__", None) for m in reader), *loader):
         if code:  # by content: a copy that keeps old mtimes (cp -p, rsync -a) is still new code
@@ -129,7 +132,7 @@ def _digest(path: Path) -> str:
     return hashlib.sha1(path.read_bytes()).hexdigest()
 
 
-#: Where the reader's code starts (`_reader_modules`): a tune's row (corpus_rows), the parser,
+#: Where the reader's code starts (`reader_modules`): a tune's row (corpus_rows), the parser,
 #: the file decoder (check: decode_abc), the sources and a dump's rows, the title and body keys
 #: the loader dedupes and links on, and the split.
 _READER_ROOTS = (
@@ -145,14 +148,14 @@ _PACKAGES = ("tokenization", "modeling_irish")
 
 
 @functools.cache
-def _reader_modules() -> tuple[str, ...]:
+def reader_modules() -> tuple[str, ...]:
     """The modules of `_PACKAGES` that `_READER_ROOTS` import, directly or through one another
     (read from their source, imports inside functions too), sorted: the code whose change is
     new rows. Listed by hand, the key missed a module the reader came to import (abc_tempo: a
     ``Q:`` it refuses skips the tune; reader_warnings: ``voices_dropped``), and a cache made
     before a fix to one was hit after it.
 
-    >>> {"tokenization.abc_tempo", "tokenization.reader_warnings"} <= set(_reader_modules())
+    >>> {"tokenization.abc_tempo", "tokenization.reader_warnings"} <= set(reader_modules())
     True
     """
     found: set[str] = set()
@@ -161,14 +164,14 @@ def _reader_modules() -> tuple[str, ...]:
         name = todo.pop()
         if name not in found:
             found.add(name)
-            todo += _imported_modules(name)
+            todo += imported_modules(name)
     return tuple(sorted(found))
 
 
-def _imported_modules(name: str) -> list[str]:
+def imported_modules(name: str) -> list[str]:
     """The modules of `_PACKAGES` (not a package's ``__init__``) that module ``name`` imports."""
     package = name.partition(".")[0]
-    tree = ast.parse(_module_file(name).read_text(encoding="utf-8"))
+    tree = ast.parse(module_file(name).read_text(encoding="utf-8"))
     named: list[str] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -180,10 +183,10 @@ def _imported_modules(name: str) -> list[str]:
             named.append(base or "")
             if base in _PACKAGES:  # `from . import x`, `from tokenization import x`
                 named += [f"{base}.{alias.name}" for alias in node.names]
-    return [module for module in named if _module_file(module).is_file()]
+    return [module for module in named if module_file(module).is_file()]
 
 
-def _module_file(name: str) -> Path:
+def module_file(name: str) -> Path:
     """Where module ``name`` of `_PACKAGES` (``tokenization.keys``) is written; a name that is
     none (a package, another package's module) gives a path that is not a file."""
     package, _, rest = name.partition(".")

@@ -56,6 +56,7 @@ __all__ = [
     "add_render_args",
     "load_generator",
     "meter_arg",
+    "read_train_corpus",
     "run_evaluate_generation",
     "run_generate",
     "run_render",
@@ -421,7 +422,7 @@ def _warn_not_as_written(raw: RawTune, said: CappedWarnings) -> None:
     warn_not_as_written(said, raw.name, changed)
 
 
-def _read_corpus(
+def read_train_corpus(
     path: str, limit: int | None, cache_dir: str | os.PathLike | None = None
 ) -> tuple[list[list], int]:
     """The normalised tokens of the ``--train`` tunes (any source the other commands read: a
@@ -466,8 +467,8 @@ def _read_corpus(
 
 
 def _read_train_tunes(path: str, limit: int | None) -> TrainRead:
-    """`_read_corpus`'s reading of ``path``, up to ``limit`` tunes, without its cache: the tunes'
-    tokens, the places and reasons of those it could not read, and the warnings logged."""
+    """`read_train_corpus`'s reading of ``path``, up to ``limit`` tunes, without its cache: the
+    tunes' tokens, the places and reasons of those it could not read, and the warnings logged."""
     from tokenization.abc_parser import AbcParseError
     from tokenization.capped_warnings import skip_reason
     from tokenization.encoded_tune import read_tune
@@ -510,7 +511,7 @@ def run_evaluate_generation(args: argparse.Namespace) -> int:
     # in a second, before the --train corpus is read (tens of seconds for a large one)
     sampled = _sample_all(args, generator)
     corpus, skipped = (
-        _read_corpus(args.train, args.max_train_tunes, _train_cache_dir(args))
+        read_train_corpus(args.train, args.max_train_tunes, _train_cache_dir(args))
         if args.train
         else (None, 0)
     )

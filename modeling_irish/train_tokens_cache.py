@@ -1,5 +1,5 @@
 """The cache of ``irish-tune evaluate-generation --train``'s reading of its tunes
-(`modeling_irish.generation_cli._read_corpus`, about half of a run on a large corpus): the
+(`modeling_irish.generation_cli.read_train_corpus`, about half of a run on a large corpus): the
 normalised tokens of the tunes read, the tunes left out (their places and reasons) and the
 warnings of the read, in one file ``train_tokens-<key>.json`` of the cache folder (train.py's,
 ``runs/.cache`` by default), written whole or not at all (`replacing_file`) and pruned with the
@@ -24,7 +24,7 @@ from typing import Any
 
 from tokenization.abc_tune import Token
 
-from .abc_corpus_cache import _imported_modules, _module_file, _reader_modules, piped_sources
+from .abc_corpus_cache import imported_modules, module_file, piped_sources, reader_modules
 from .abc_sources import source_files
 from .file_utils import replacing_file
 
@@ -45,7 +45,7 @@ logger = logging.getLogger(__name__)
 TRAIN_TOKENS_PREFIX = "train_tokens-"
 #: The layout of the file (`save_train_read`); another is a miss, read again.
 _FORMAT = 1
-#: The code that makes a read, beyond the corpus loader's reader (`_reader_modules`): the
+#: The code that makes a read, beyond the corpus loader's reader (`reader_modules`): the
 #: tune's normalised tokens, the command line's sources and this reading.
 _READ_ROOTS = (
     "tokenization.encoded_tune",
@@ -70,18 +70,18 @@ class TrainRead:
 
 
 def reader_code_digest() -> str:
-    """The SHA-1 of the reader's code: every module of the package that `_reader_modules` and
+    """The SHA-1 of the reader's code: every module of the package that `reader_modules` and
     `_READ_ROOTS` import, by content (a copy that keeps old mtimes is still new code)."""
-    found: set[str] = set(_reader_modules())
+    found: set[str] = set(reader_modules())
     todo = list(_READ_ROOTS)
     while todo:
         name = todo.pop()
         if name not in found:
             found.add(name)
-            todo += _imported_modules(name)
+            todo += imported_modules(name)
     digest = hashlib.sha1()
     for name in sorted(found):
-        digest.update(name.encode() + b"\0" + _module_file(name).read_bytes())
+        digest.update(name.encode() + b"\0" + module_file(name).read_bytes())
     return digest.hexdigest()
 
 

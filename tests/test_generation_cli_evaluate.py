@@ -85,7 +85,8 @@ def test_cli_evaluate_generation_checks_the_request_before_reading_train(
     train = tmp_path / "train.abc"
     train.write_text("\n".join(TRAIN), encoding="utf-8")
     read = []
-    monkeypatch.setattr("modeling_irish.generation_cli._read_corpus", lambda *a: read.append(a))
+    target = "modeling_irish.generation_cli.read_train_corpus"
+    monkeypatch.setattr(target, lambda *a: read.append(a))
     argv = ["evaluate-generation", "--train", str(train), "--json", "--no-readers"]
     assert main([*argv, "--model", model_dir, "--key", "H"]) == 2
     assert "key 'H' is not a key name" in capsys.readouterr().err
@@ -171,12 +172,12 @@ def test_train_tunes_normalised_out_of_midi_are_left_out_named_at_the_note(tmp_p
     """--train kept a tune normalising moved to pitch -1 (``C,,,,,`` in D major), a note no
     generated tune can have, among the training side's: it is now an unreadable tune, named
     with the line and column of the note and the pitch it would get."""
-    from modeling_irish.generation_cli import _read_corpus
+    from modeling_irish.generation_cli import read_train_corpus
 
     train = tmp_path / "train.abc"
     low = "X:6\nT:Bottom\nM:2/4\nL:1/8\nK:D\nD2 F2|\nA2 C,,,,,2|\n"
     train.write_text(low + "\n" + "X:1\nT:Fine\nM:2/4\nL:1/8\nK:D\nD2 F2|\n", encoding="utf-8")
-    tunes, skipped = _read_corpus(str(train), None)
+    tunes, skipped = read_train_corpus(str(train), None)
     assert skipped == 1 and len(tunes) == 1
     assert min(t.pitch for t in tunes[0] if t.kind == "note") >= 0
     err = capsys.readouterr().err

@@ -291,7 +291,7 @@ def test_dump_rows_that_give_no_tune_are_skipped_tunes(model_dir, tmp_path, caps
     and the loader count: "how many tunes could not be read"."""
     from modeling_irish.abc_corpus import load_abc_corpus
     from modeling_irish.cli import _dump_tunes
-    from modeling_irish.generation_cli import _read_corpus
+    from modeling_irish.generation_cli import read_train_corpus
 
     dump = _dump_of_four(tmp_path)
     with caplog.at_level("WARNING", logger="modeling_irish.lm_evaluation"):
@@ -304,7 +304,7 @@ def test_dump_rows_that_give_no_tune_are_skipped_tunes(model_dir, tmp_path, caps
     assert report.tunes == 4 and loaded["read"] == 4
     assert f"skipped a tune: {dump} row 4: dump row that is not an object (str)" in caplog.text
     # evaluate-generation --train reads the same tunes: three it could not read
-    tunes, skipped = _read_corpus(dump, None)
+    tunes, skipped = read_train_corpus(dump, None)
     assert (len(tunes), skipped) == (1, 3)
     err = capsys.readouterr().err
     first = f"(first: {dump} row 2: dump row without ABC text in 'abc')"  # not "no notes"

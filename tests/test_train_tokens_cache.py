@@ -53,49 +53,49 @@ def test_a_cached_run_gives_the_same_json_and_stderr_without_reading(
 
 @pytest.mark.parametrize("limit", [None, 1, 2, 3])
 def test_the_cache_takes_the_tunes_read_without_it(train, tmp_path, capsys, limit):
-    from modeling_irish.generation_cli import _read_corpus
+    from modeling_irish.generation_cli import read_train_corpus
 
-    plain = _read_corpus(train, limit), capsys.readouterr().err
+    plain = read_train_corpus(train, limit), capsys.readouterr().err
     cache = tmp_path / "cache"
-    first = _read_corpus(train, limit, cache), capsys.readouterr().err
-    again = _read_corpus(train, limit, cache), capsys.readouterr().err
+    first = read_train_corpus(train, limit, cache), capsys.readouterr().err
+    again = read_train_corpus(train, limit, cache), capsys.readouterr().err
     assert first == plain and again == plain
     assert len(os.listdir(cache)) == 1
 
 
 def test_each_limit_is_its_own_entry_and_a_changed_file_a_new_one(train, tmp_path, capsys):
-    from modeling_irish.generation_cli import _read_corpus
+    from modeling_irish.generation_cli import read_train_corpus
 
     cache = tmp_path / "cache"
-    assert len(_read_corpus(train, 1, cache)[0]) == 1
-    assert len(_read_corpus(train, None, cache)[0]) == len(TRAIN)
+    assert len(read_train_corpus(train, 1, cache)[0]) == 1
+    assert len(read_train_corpus(train, None, cache)[0]) == len(TRAIN)
     with open(train, "a", encoding="utf-8") as file:
         file.write("\n" + TRAIN[0].replace("X:1", "X:77"))
-    assert len(_read_corpus(train, None, cache)[0]) == len(TRAIN) + 1
+    assert len(read_train_corpus(train, None, cache)[0]) == len(TRAIN) + 1
     assert len(os.listdir(cache)) == 3
 
 
 def test_the_warnings_of_the_read_are_said_again(tmp_path, caplog):
-    from modeling_irish.generation_cli import _read_corpus
+    from modeling_irish.generation_cli import read_train_corpus
 
     path = tmp_path / "dup.abc"
     path.write_text(TRAIN[0] + "\n" + TRAIN[0].replace("T:", "T:Other "), encoding="utf-8")
     cache = tmp_path / "cache"
-    _read_corpus(str(path), None, cache)
+    read_train_corpus(str(path), None, cache)
     first = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     caplog.clear()
-    _read_corpus(str(path), None, cache)
+    read_train_corpus(str(path), None, cache)
     assert first and [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == first
 
 
 def test_a_damaged_cache_file_is_said_and_read_again(train, tmp_path, capsys, caplog):
-    from modeling_irish.generation_cli import _read_corpus
+    from modeling_irish.generation_cli import read_train_corpus
 
     cache = tmp_path / "cache"
-    expected = _read_corpus(train, None, cache)
+    expected = read_train_corpus(train, None, cache)
     (entry,) = cache.iterdir()
     entry.write_text('{"format": 1, "vocab": [', encoding="utf-8")
-    assert _read_corpus(train, None, cache) == expected
+    assert read_train_corpus(train, None, cache) == expected
     assert f"--train cache {entry} cannot be read" in caplog.text
     assert json.loads(entry.read_text(encoding="utf-8"))["format"] == 1  # written again
 
@@ -109,10 +109,10 @@ def test_stdin_and_music21_books_are_not_cached(tmp_path):
 
 def test_prune_cache_removes_an_unused_train_read(train, tmp_path, capsys):
     from modeling_irish.cache_pruning import prune_caches, stale_caches
-    from modeling_irish.generation_cli import _read_corpus
+    from modeling_irish.generation_cli import read_train_corpus
 
     cache = tmp_path / "cache"
-    _read_corpus(train, None, cache)
+    read_train_corpus(train, None, cache)
     (entry,) = cache.iterdir()
     assert list(stale_caches(cache, 0)) == [entry]
     assert prune_caches(cache, 0) == [entry] and not entry.exists()
