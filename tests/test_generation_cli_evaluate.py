@@ -16,6 +16,13 @@ from helpers import (  # noqa: F401 (fixtures)
 )
 
 
+@pytest.fixture(autouse=True)
+def _in_tmp_path(tmp_path, monkeypatch):
+    """Each test runs in its own folder: --train's read is cached under ``runs/.cache`` of the
+    working directory by default, which must not be the repository's."""
+    monkeypatch.chdir(tmp_path)
+
+
 def test_cli_evaluate_generation_train_file(model_dir, tmp_path, capsys):
     import json
 
