@@ -16,6 +16,12 @@ from hypothesis import settings
 _MODULES_CACHE = tempfile.mkdtemp(prefix="modeling-irish-tests-modules-")
 os.environ["HF_MODULES_CACHE"] = _MODULES_CACHE
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# gradio and gradio_client read GRADIO_TEMP_DIR when they are imported (the client's download
+# folder) or when a Blocks is made (the server's copies of the files it serves): without it both
+# are the shared <tmp>/gradio, which the demo tests filled. Set here, it also reaches the demo
+# servers the tests start in fresh processes.
+_GRADIO_CACHE = tempfile.mkdtemp(prefix="modeling-irish-tests-gradio-")
+os.environ["GRADIO_TEMP_DIR"] = _GRADIO_CACHE
 
 # `HYPOTHESIS_PROFILE=ci` (set by .ci/run): the same examples on every run, so that a red CI run
 # is the code's doing and not the draw's; no example database written into the tree.
@@ -26,6 +32,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     shutil.rmtree(_MODULES_CACHE, ignore_errors=True)
+    shutil.rmtree(_GRADIO_CACHE, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)

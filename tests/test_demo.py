@@ -169,11 +169,22 @@ def test_the_app_serves_on_localhost_and_names_a_tune(model_dir, index_dir, tmp_
             from gradio_client import Client
         except ImportError:
             return
-        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False, download_files=False)
         table, _ = client.predict(_bars(KNOWN[2], 3), 3, api_name="/name")
         assert table["data"][0][:2] == [1, "Reel 3"]
     finally:
         demo.close()
+
+
+def test_the_tests_gradio_files_go_to_a_temporary_folder_of_their_own():
+    """gradio_client's downloads of the files a request returned, and the server's copies of
+    the files it served, went to the shared <tmp>/gradio and were left there after the tests:
+    both now go to the session's folder (conftest.py sets GRADIO_TEMP_DIR), removed at its end."""
+    from gradio.utils import get_upload_folder
+
+    gradio_client = pytest.importorskip("gradio_client")
+    for folder in (get_upload_folder(), gradio_client.client.DEFAULT_TEMP_DIR):
+        assert os.path.basename(folder).startswith("modeling-irish-tests-gradio-"), folder
 
 
 def _demo_without_gradio(*argv: str) -> subprocess.CompletedProcess:
@@ -583,7 +594,9 @@ def test_the_api_refuses_out_of_range_values_without_a_server_traceback(
     port = _free_port()
     demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
     try:
-        client = gradio_client.Client(f"http://127.0.0.1:{port}/", verbose=False)
+        client = gradio_client.Client(
+            f"http://127.0.0.1:{port}/", verbose=False, download_files=False
+        )
         with pytest.raises(Exception, match=r"Titles must be a whole number from 1 to 20, got 0"):
             client.predict("FAAB AFED|", 0, api_name="/name")
         with pytest.raises(Exception, match=r"Bars must be a whole number from 4 to 64"):

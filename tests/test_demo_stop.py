@@ -65,7 +65,9 @@ def test_a_sigterm_during_a_generation_stops_the_demo_at_once_without_a_tracebac
     )
     try:
         assert "serving on" in demo.stdout.readline()
-        client = gradio_client.Client(f"http://127.0.0.1:{port}/", verbose=False)
+        client = gradio_client.Client(
+            f"http://127.0.0.1:{port}/", verbose=False, download_files=False
+        )
         client.submit("reel", "", 4, 1.0, 0, "", 1, api_name="/generate")
         _wait_for(sampling, demo, seconds=60)
         start = time.monotonic()
