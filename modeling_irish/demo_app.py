@@ -312,6 +312,21 @@ def prune_renderings(out_dir: str, keep: int = KEEP_RENDERINGS) -> list[str]:
     return removed
 
 
+def _renderings_folder(out_dir: str) -> str:
+    """Create the folder ``out_dir`` of `build_demo`'s renderings (its parents too) and return
+    it, or say why it cannot be, naming it: the app is refused when it is built, not each
+    Generate request with a raw error of `prune_renderings`."""
+    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+        raise NotADirectoryError(f"out_dir {out_dir!r} is a file, not a folder")
+    try:
+        os.makedirs(out_dir, exist_ok=True)
+    except OSError as err:
+        raise OSError(
+            f"out_dir {out_dir!r}: cannot create the folder ({err.strerror or err})"
+        ) from err
+    return out_dir
+
+
 def build_demo(
     model_dir: str,
     index_dir: str | None = None,
@@ -321,11 +336,12 @@ def build_demo(
     """The app (a `gradio.Blocks`, not launched) of the MeasureNote model folder ``model_dir``
     and, for the Name that tune tab, the index folder ``index_dir`` (without one, the tab says
     how to build one). Renderings go to new folders under ``out_dir`` (default: a new
-    temporary folder), the newest `KEEP_RENDERINGS` kept; gradio's copies of the files it
-    serves are deleted after an hour, and when the server stops. A refused request is an
-    error message on the page (the server logs no traceback for it), and so is a value sent to
-    the API outside a control's range (`generate_values`, `checked_number`). gradio missing
-    is an `ImportError` that says how to install it. ``under_way`` (default: a new one) counts
+    temporary folder), created with its parents if missing, a file there refused at once; the
+    newest `KEEP_RENDERINGS` are kept, and gradio's copies of the files it serves are deleted
+    after an hour, and when the server stops. A refused request is an error message on the
+    page (the server logs no traceback for it), and so is a value sent to the API outside a
+    control's range (`generate_values`, `checked_number`). gradio missing is an `ImportError`
+    that says how to install it. ``under_way`` (default: a new one) counts
     the Generate tab's requests under way; a request cut short (the page's Stop, `cut_all`)
     stops its sampling within a step, its rendering before the next tune or format."""
     gr = import_gradio()
@@ -333,7 +349,10 @@ def build_demo(
 
     generator = load_generator(model_dir)
     index, tokenizer = load_index(index_dir, generator.tokenizer) if index_dir else (None, None)
-    out_dir = out_dir or tempfile.mkdtemp(prefix="irish-tune-demo-")
+    if out_dir:
+        out_dir = _renderings_folder(out_dir)
+    else:
+        out_dir = tempfile.mkdtemp(prefix="irish-tune-demo-")
     with gr.Blocks(title="modeling-irish demo", delete_cache=_DELETE_CACHE) as demo:
         name = os.path.basename(os.path.abspath(model_dir))
         gr.Markdown(f"# Irish tunes in ABC\nModel: `{name}`")

@@ -296,6 +296,24 @@ def test_the_app_keeps_only_its_newest_renderings(model_dir, tmp_path, monkeypat
     assert len(kept) == 2 and os.path.isfile(made[-1]) and not os.path.exists(made[0]), kept
 
 
+def test_build_demo_creates_a_missing_renderings_folder_with_its_parents(model_dir, tmp_path):
+    """An ``out_dir`` not there yet was taken as it was, and every Generate request then failed
+    with a raw `FileNotFoundError` of `prune_renderings`."""
+    out_dir = tmp_path / "not" / "there"
+    demo = build_demo(model_dir, out_dir=str(out_dir))
+    assert out_dir.is_dir()
+    made = app_function(demo, "generate")("jig", "D", 4, 1.0, 0, "")[3]
+    assert os.path.isfile(made) and made.startswith(str(out_dir))
+
+
+def test_build_demo_refuses_a_renderings_folder_that_is_a_file_naming_it(model_dir, tmp_path):
+    taken = tmp_path / "notes.txt"
+    taken.write_text("kept", encoding="utf-8")
+    with pytest.raises(NotADirectoryError, match=f"^out_dir {re.escape(repr(str(taken)))} is a"):
+        build_demo(model_dir, out_dir=str(taken))
+    assert taken.read_text(encoding="utf-8") == "kept"
+
+
 def test_prune_renderings_removes_the_oldest_folders_only(tmp_path):
     from modeling_irish.demo_app import prune_renderings
 
