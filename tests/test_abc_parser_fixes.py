@@ -382,10 +382,31 @@ def test_a_tuplet_the_tune_ends_inside_is_named_with_its_line_and_column(body, e
 
 @pytest.mark.parametrize(
     "body",
-    ["(3DFA|", "DFAd (3|fdAF|", "(3 z2 z z |]", "(3D[FA]B|", "DFAd (3DF|fdAF|]", "(3DF (3DFA|]"],
+    ["(3DFA|", "DFAd (3|fdAF|", "(3 z2 z z |]", "(3D[FA]B|", "DFAd (3DF|fdAF|]", "(3DFA (3DFA|]"],
 )
 def test_a_tuplet_with_notes_after_it_is_no_warning(body):
     assert parse_abc(f"X:1\nM:4/4\nL:1/8\nK:D\n{body}").warnings == []
+
+
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        ("(3DF (3DFA|]", "tuplet '(3' with 2 of its 3 notes or rests before the next tuplet '(3'"),
+        ("A2 (3D|(3:2:4DFAd|]", "tuplet '(3' with 1 of its 3 notes or rests before the next"),
+        ("(3(3DFA|]", "tuplet '(3' with no note or rest after it before the next tuplet '(3'"),
+    ],
+)
+def test_a_tuplet_the_next_tuplet_mark_cuts_short_is_named_at_its_first_mark(body, expected):
+    """``(3DF (3DFA`` times two notes as a triplet's that the bar check counts as taking no
+    time: it was kept without a word (only a tuplet the tune ends inside was named)."""
+    column = body.index("(") + 1
+    tune = parse_abc(f"X:1\nT:t\nM:4/4\nL:1/8\nK:D\n{body}")
+    assert len(tune.warnings) == 1
+    assert tune.warnings[0].startswith(expected)
+    assert tune.warnings[0].endswith(f" (line 6, column {column})")
+    assert shown_kind(tune.warnings[0]) == (
+        "tuplets the next tuplet mark starts inside (too few notes after them)"
+    )
 
 
 @pytest.mark.parametrize(

@@ -23,6 +23,7 @@ from .abc_tune import Token
 from .measure import compound_meter, tuplet_size
 
 __all__ = [
+    "TUPLET_CUT_SHORT",
     "TUPLET_SHORT_AT_END",
     "TUPLET_WITHOUT_NOTES",
     "default_tuplet_q",
@@ -35,6 +36,9 @@ TUPLET_WITHOUT_NOTES = "with no note or rest after it before the end of the tune
 #: The pattern of every warning about a tuplet that the tune ends inside: no note after it
 #: (`TUPLET_WITHOUT_NOTES`) or fewer than it times (``(3DF|]``: ``with 2 of its 3 notes``)
 TUPLET_SHORT_AT_END = re.compile(r"^tuplet '[^']*' with .* before the end of the tune \(line")
+#: The pattern of every warning about a tuplet that the next tuplet mark starts inside
+#: (``(3DF (3DFA``: ``with 2 of its 3 notes or rests before the next tuplet '(3'``)
+TUPLET_CUT_SHORT = re.compile(r"^tuplet '[^']*' with .* before the next tuplet '[^']*' \(line")
 
 
 _DEFAULT_Q = {2: 3, 3: 2, 4: 3, 6: 2, 8: 3}
@@ -153,30 +157,34 @@ class NotesAndChords(ParserState):
         # a later [M:], take the same q from it
         short = q == default_tuplet_q(p, self.header_meter) and r == p
         text = f"({p}" if short else f"({p}:{q}:{r}"
+        self.warnings += self._tuplet_short_of_notes(f"the next tuplet {text!r}")
         self.last_tuplet = (self.lineno, self.written_column())
         self.tokens.append(Token("tuplet", text, None, Fraction(q, p)))
 
-    def _tuplet_short_of_notes(self) -> list[str]:
-        """A warning naming the line and column of the tuplet mark the tune ends inside: no
-        note or rest follows it (``DFAd (3``), or fewer than it times (``(3DF|]``), so the
-        notes it has are not timed as written. It is kept as written, as a dangling tie's mark
-        is not, because the token indexes of later changes must not move. The reader counts a
-        tuplet's notes across bar lines (`bar_report` names one open at a bar line)."""
+    def _tuplet_short_of_notes(self, before: str = "the end of the tune") -> list[str]:
+        """A warning naming the line and column of the last tuplet mark read when fewer notes
+        or rests follow it than it times, ``before`` the end of the tune (``DFAd (3``: none;
+        ``(3DF|]``) or the next tuplet mark (``(3DF (3DFA``: the bar check counts the notes
+        of a tuplet another cuts short as taking no time), so the notes it has are not timed
+        as written. It is kept as written, as a dangling tie's mark is not, because the token
+        indexes of later changes must not move. The reader counts a tuplet's notes across bar
+        lines (`bar_report` names one open at a bar line)."""
         # the last tuplet token is the last mark read: `_build` may have dropped tokens since
         # (a dangling tie), so its place is saved without its index
-        kinds = [token.kind for token in self.tokens]
-        if self.last_tuplet is None or "tuplet" not in kinds:
+        at = None if self.last_tuplet is None else _last_tuplet_index(self.tokens)
+        if self.last_tuplet is None or at is None:
             return []
-        at = len(kinds) - 1 - kinds[::-1].index("tuplet")
         text = self.tokens[at].text
-        members, wanted = _tuplet_members_after(kinds[at + 1 :]), tuplet_size(text)
+        kinds = [token.kind for token in self.tokens[at + 1 :]]
+        members, wanted = _tuplet_members_after(kinds), tuplet_size(text)
         if members >= wanted:
             return []
         line, column = self.last_tuplet
-        what = TUPLET_WITHOUT_NOTES
-        if members:
-            what = f"with {members} of its {wanted} notes or rests before the end of the tune"
-        return [f"tuplet {text!r} {what} (line {line}, column {column})"]
+        # with none, before the end of the tune, it says `TUPLET_WITHOUT_NOTES`
+        what = (
+            f"{members} of its {wanted} notes or rests" if members else "no note or rest after it"
+        )
+        return [f"tuplet {text!r} with {what} before {before} (line {line}, column {column})"]
 
     def _rest(self, m: re.Match, line: str) -> None:
         if self.in_chord:
@@ -324,6 +332,15 @@ class NotesAndChords(ParserState):
                     tokens[i] = tok._replace(dur=tok.dur * factor)
         self.in_chord, self.last_group = False, self.chord_start
         self.tokens.append(Token("chord_end", "]", None, None))
+
+
+def _last_tuplet_index(tokens: list[Token]) -> int | None:
+    """The index of the last tuplet mark among ``tokens``, or None when they hold none.
+
+    >>> _last_tuplet_index([Token("tuplet", "(3", None, None), Token("note", "D", 62, None)])
+    0
+    """
+    return next((i for i in range(len(tokens) - 1, -1, -1) if tokens[i].kind == "tuplet"), None)
 
 
 def _tuplet_members_after(kinds: list[str]) -> int:

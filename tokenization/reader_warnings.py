@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from .abc_bars import COLON_ENDING, REPEAT_START_DROPPED
 from .abc_body import BANG_LINE_BREAK, BARE_FIELD
 from .abc_header import NO_KEY
-from .abc_notes import TUPLET_SHORT_AT_END
+from .abc_notes import TUPLET_CUT_SHORT, TUPLET_SHORT_AT_END
 from .abc_tunebook import NO_ENDTEXT, NOT_READ_AFTER_BLANK
 from .capped_warnings import CappedWarnings
 
@@ -58,6 +58,7 @@ SHOWN_KINDS: dict[str, re.Pattern[str]] = {
     "lone colons with an ending read as a repeat end": re.compile(re.escape(COLON_ENDING)),
     "no K: field (read as C major)": re.compile("^" + re.escape(NO_KEY)),
     "tuplets the tune ends inside (too few notes after them)": TUPLET_SHORT_AT_END,
+    "tuplets the next tuplet mark starts inside (too few notes after them)": TUPLET_CUT_SHORT,
 }
 
 
