@@ -309,6 +309,23 @@ def identify(
     )
 
 
+def _text_not_notes(markings: dict[str, int]) -> str:
+    """What a tune of rests says of its chord symbols and annotations (`AbcTune.markings`'s
+    ``"text"``), which the reader keeps no note of: a snippet of chord symbols over ``x``
+    rests (``"G"x2 "D"x2|``) is no tune of notes, and the refusal says why.
+
+    >>> _text_not_notes({"text": 2}), _text_not_notes({"deco": 1})
+    (' (its 2 chord symbols or annotations are not notes: the reader keeps none)', '')
+    """
+    count = markings.get("text", 0)
+    if not count:
+        return ""
+    what = "chord symbol or annotation is not a note"
+    if count > 1:
+        what = "chord symbols or annotations are not notes"
+    return f" (its {count} {what}: the reader keeps none)"
+
+
 def _require_notes(cropper: NoteCropper, enc: EncodedTune) -> None:
     """Raise `AbcParseError` at the snippet's first line when it has no note to compare: rests
     alone (`z8|z8|`) or notes all beyond the pitches the tokenizer knows (bar lines alone are
@@ -324,7 +341,7 @@ def _require_notes(cropper: NoteCropper, enc: EncodedTune) -> None:
             "knows (read as <unk>): nothing to compare"
         )
     else:  # rests only: the reader refuses a body with neither notes nor rests
-        reason = "has no notes, only rests: nothing to compare"
+        reason = f"has no notes, only rests{_text_not_notes(enc.tune.markings)}: nothing to compare"
     tune = enc.tune
     name = tune.title or (f"X:{tune.x}" if tune.x is not None else None)
     raise AbcParseError(reason, tune=name, line=tune.line, column=1)

@@ -373,6 +373,11 @@ def test_a_snippet_without_notes_is_refused_by_every_scorer(model, tokenizer):
             identify(model, index, rests, k=2, tokenizer=tokenizer, scoring=scoring)
     with pytest.raises(AbcParseError, match="has no notes, only rests"):
         identify(None, index, "K:D\nz8|", k=2, tokenizer=tokenizer, scoring="edit-distance")
+    # chord symbols over `x` rests: the refusal says they are not notes (it said rests only)
+    with pytest.raises(AbcParseError, match=r"only rests \(its 2 chord symbols or annotations"):
+        identify(
+            None, index, 'K:D\n"G"x4 "D"x4|', k=2, tokenizer=tokenizer, scoring="edit-distance"
+        )
     # bar lines alone: the reader refuses them first, at the same place
     with pytest.raises(AbcParseError, match="Bars: line 1, column 1: tune has no notes: bar"):
         identify(model, index, "X:5\nT:Bars\nK:D\n|||\n", k=2, tokenizer=tokenizer)
