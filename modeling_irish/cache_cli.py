@@ -4,6 +4,7 @@ cache entry it removes (or, with ``--dry-run``, would remove) and the space free
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from irish_tune.json_output import print_json
@@ -32,9 +33,10 @@ def run_prune_cache(args: argparse.Namespace) -> int:
     """``irish-tune prune-cache``: delete the entries of ``--cache-dir`` (default: train.py's,
     ``runs/.cache``) that no load or run has used for ``--older-than-days`` days, and say each
     with its size and the total; ``--dry-run`` only says them. A folder that does not exist is
-    refused (status 2), named."""
+    refused (status 2), named; an entry that cannot be removed is named on stderr after the
+    report of those removed (which leaves it out), status 2."""
     from irish_tune.parser import DEFAULT_CACHE_DIR
-    from modeling_irish.cache_pruning import remove_cache_entries, stale_caches
+    from modeling_irish.cache_pruning import stale_caches
 
     folder = Path(args.cache_dir or DEFAULT_CACHE_DIR)
     if not folder.is_dir():
@@ -42,13 +44,31 @@ def run_prune_cache(args: argparse.Namespace) -> int:
         default = "" if args.cache_dir else " (train.py's default cache; pass --cache-dir)"
         raise FileNotFoundError(f"{why}: {folder}{default}")
     stale = stale_caches(folder, args.older_than_days)
-    if not args.dry_run:
-        remove_cache_entries(list(stale), folder, args.older_than_days)
+    failed = {} if args.dry_run else _remove(stale)
+    done = {path: size for path, size in stale.items() if path not in failed}
     if args.json:
-        print_json(_report(folder, stale, args), "prune-cache")
+        print_json(_report(folder, done, args), "prune-cache")
     else:
-        _print_text(folder, stale, args)
-    return 0
+        _print_text(folder, done, args)
+    for path, err in failed.items():
+        print(
+            f"irish-tune prune-cache: cannot remove {path}: {err.strerror or err}", file=sys.stderr
+        )
+    return 2 if failed else 0
+
+
+def _remove(stale: dict[Path, int]) -> dict[Path, OSError]:
+    """Delete each of the ``stale`` entries (`remove_cache_entry`), past any that cannot be;
+    return those, each with its error."""
+    from modeling_irish.cache_pruning import remove_cache_entry
+
+    failed = {}
+    for path in stale:
+        try:
+            remove_cache_entry(path)
+        except OSError as err:
+            failed[path] = err
+    return failed
 
 
 def _report(folder: Path, stale: dict[Path, int], args: argparse.Namespace) -> dict:

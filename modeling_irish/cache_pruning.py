@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import time
 from pathlib import Path
 
-from .file_utils import remove_directory
+from tokenization.writer_folders import own_writer_name
 
 __all__ = [
     "CORPUS_USED_FILE",
@@ -18,6 +19,7 @@ __all__ = [
     "prune_caches",
     "prune_corpus_cache",
     "remove_cache_entries",
+    "remove_cache_entry",
     "stale_caches",
 ]
 
@@ -91,18 +93,45 @@ def _prune(cache_dir: str | os.PathLike, older_than_days: float, kinds: list[str
 def remove_cache_entries(
     entries: list[Path], cache_dir: str | os.PathLike, older_than_days: float
 ) -> list[Path]:
-    """Delete the cache ``entries`` (folders or files of `stale_caches`) and return them; one
-    already gone (another pruner took it first) counts as removed. ``cache_dir`` and
-    ``older_than_days`` are for the log line."""
+    """Delete the cache ``entries`` (folders or files of `stale_caches`, `remove_cache_entry`)
+    and return them; one already gone (another pruner took it first) counts as removed, one
+    that cannot be removed raises its `OSError`. ``cache_dir`` and ``older_than_days`` are for
+    the log line."""
     for path in entries:
-        if path.is_dir():
-            remove_directory(path)
-        else:
-            path.unlink(missing_ok=True)
+        remove_cache_entry(path)
     if entries:
         logger.info("cache %s: removed %d entries unused for %s days",
                     cache_dir, len(entries), older_than_days)  # fmt: skip
     return entries
+
+
+def remove_cache_entry(path: Path) -> None:
+    """Delete the cache entry ``path``: a file, or a folder first renamed aside in one step
+    (``<path>.damaged-<writer>``) so that a load finds it whole or not at all. One already gone
+    is no error; one that cannot be removed raises `OSError` naming ``path`` (and, for a folder,
+    the name what is left of it now has).
+
+    >>> import tempfile
+    >>> entry = Path(tempfile.mkdtemp()) / "abc-tokenizer-0a"
+    >>> entry.mkdir(); remove_cache_entry(entry); remove_cache_entry(entry); entry.exists()
+    False
+    """
+    if not path.is_dir() or path.is_symlink():
+        path.unlink(missing_ok=True)
+        return
+    aside = own_writer_name(f"{os.fspath(path)}.damaged-")
+    try:
+        os.replace(path, aside)
+    except FileNotFoundError:  # another pruner removed it first
+        return
+    shutil.rmtree(aside, ignore_errors=True)  # all it can, past a file that will not go
+    try:
+        shutil.rmtree(aside)  # again, for the cause to name
+    except FileNotFoundError:
+        return
+    except OSError as err:
+        why = f"{err.strerror or err}; what is left is {aside}"
+        raise OSError(err.errno, why, os.fspath(path)) from err
 
 
 def entry_size(path: Path) -> int:

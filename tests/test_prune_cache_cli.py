@@ -103,3 +103,42 @@ def test_prune_cache_from_the_command_line_imports_no_torch(tmp_path):
     lines = run_as_console_script(["prune-cache", "--cache-dir", str(tmp_path), "--dry-run"])
     assert lines[-3].endswith("would remove 3 entries unused for 30 days (2.0 kB would free)")
     assert lines[-2:] == ["status 0", "loaded []"]
+
+
+def test_an_entry_that_cannot_be_removed_is_named_and_the_others_are_removed(
+    tmp_path, monkeypatch, capsys
+):
+    """A folder or file that will not go (permissions) is named on stderr, status 2, and left
+    out of the report; the entries after it are still removed and reported."""
+    import shutil
+
+    entries = _cache(tmp_path)
+    reads = _entry(tmp_path / "train_tokens-8a9b.json", None, 70, 60)
+
+    def refuse_rmtree(path, ignore_errors=False, **kwargs):
+        if not ignore_errors:
+            raise PermissionError(13, "Permission denied", str(path))
+
+    real_unlink = Path.unlink
+
+    def refuse_reads(self, missing_ok=False):
+        if self.name.startswith("train_tokens-"):
+            raise PermissionError(13, "Permission denied", str(self))
+        real_unlink(self, missing_ok=missing_ok)
+
+    monkeypatch.setattr(shutil, "rmtree", refuse_rmtree)
+    monkeypatch.setattr(Path, "unlink", refuse_reads)
+    assert irish_tune.main(["prune-cache", "--cache-dir", str(tmp_path)]) == 2
+    out, err = capsys.readouterr()
+    assert out.splitlines() == [
+        "    200 B  tokenized-train-4e5f.arrow",
+        f"{tmp_path}: removed 1 entries unused for 30 days (200 B freed)",
+    ]
+    lines = err.splitlines()
+    assert [line.split(": Permission denied")[0] for line in lines] == [
+        f"irish-tune prune-cache: cannot remove {entries['corpus']}",
+        f"irish-tune prune-cache: cannot remove {entries['vocabulary']}",
+        f"irish-tune prune-cache: cannot remove {reads}",
+    ]
+    assert "what is left is" in lines[0]
+    assert not entries["tokenized"].exists() and reads.is_file()
