@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import gc
 import math
 import os
 import shutil
 import subprocess
 import tempfile
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from fractions import Fraction
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -91,25 +94,61 @@ def ends_on_tonic(tokens: Sequence[Any], key: Key) -> bool:
 # ----- copying -----------------------------------------------------------------------------
 def split_bars(tokens: Sequence[Any]) -> list[tuple]:
     """Bars as hashable tuples of ``(kind, pitch, dur)`` (bar lines and ties dropped); empty
-    bars are skipped.
+    bars are skipped. The bar lines are found with ``list.index`` and the triples made with
+    ``attrgetter`` (C loops): `BarIndex` splits every token of ``--train``.
 
     >>> from tokenization.abc_parser import Token
     >>> n = Token("note", "", 60, Fraction(1, 8))
     >>> len(split_bars([n, Token("bar", "|", None, None), n, n]))
     2
     """
+    kinds = list(map(_KIND, tokens))
+    if "tie" in kinds:
+        tokens = [tok for tok, kind in zip(tokens, kinds) if kind != "tie"]
+        kinds = list(map(_KIND, tokens))
+    triples = list(map(_TRIPLE, tokens))
     bars: list[tuple] = []
-    current: list[tuple] = []
-    for tok in tokens:
-        if tok.kind == "bar":
-            if current:
-                bars.append(tuple(current))
-            current = []
-        elif tok.kind != "tie":
-            current.append((tok.kind, tok.pitch, tok.dur))
-    if current:
-        bars.append(tuple(current))
+    start = 0
+    while start < len(kinds):
+        try:
+            end = kinds.index("bar", start)
+        except ValueError:  # no bar line closes the last bar
+            end = len(kinds)
+        if end > start:
+            bars.append(tuple(triples[start:end]))
+        start = end + 1
     return bars
+
+
+_KIND = attrgetter("kind")
+_TRIPLE = attrgetter("kind", "pitch", "dur")
+
+
+class _Hashed:
+    """Stands for a bar in a pair's hash: ``hash((_Hashed(hash(a)), _Hashed(hash(b))))`` is
+    ``hash((a, b))`` (a tuple's hash is made of its items' hashes), each bar hashed once, not
+    once per pair it is in (a bar's hash hashes each duration, a `Fraction`, in Python)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: int) -> None:
+        self.value = value
+
+    def __hash__(self) -> int:
+        return self.value
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector: the bar index keeps millions of tuples, which every
+    full collection walked again (~85% of building it on thesession-c); they make no cycles."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class BarIndex:
@@ -130,14 +169,20 @@ class BarIndex:
     def __init__(self, tunes: Iterable[Sequence[Any]], max_postings: int = 5000) -> None:
         self.tunes: list[list[tuple]] = []
         self.postings: dict[int, list[tuple[int, int]]] = {}
-        for tokens in tunes:
-            bars = split_bars(tokens)
-            t = len(self.tunes)
-            self.tunes.append(bars)
-            for k in range(len(bars) - 1):
-                posting = self.postings.setdefault(hash((bars[k], bars[k + 1])), [])
-                if len(posting) < max_postings:
-                    posting.append((t, k))
+        with _gc_paused():
+            for tokens in tunes:
+                self._add(split_bars(tokens), max_postings)
+
+    def _add(self, bars: list[tuple], max_postings: int) -> None:
+        """Index one tune's bars: each pair of bars in a row posts ``(tune, first bar)`` under
+        ``hash((bar, next bar))``, in bar order, up to ``max_postings`` per hash."""
+        t = len(self.tunes)
+        self.tunes.append(bars)
+        hashed = [_Hashed(h) for h in map(hash, bars)]
+        for k, key in enumerate(map(hash, zip(hashed, hashed[1:]))):
+            posting = self.postings.setdefault(key, [])
+            if len(posting) < max_postings:
+                posting.append((t, k))
 
     def longest_copy(self, tokens: Sequence[Any]) -> int:
         """Longest run of consecutive bars of ``tokens`` equal to a run of one training tune,
