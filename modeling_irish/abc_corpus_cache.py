@@ -14,7 +14,7 @@ import json
 import logging
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ __all__ = [
     "imported_modules",
     "load_cached",
     "module_file",
+    "modules_imported_by",
     "piped_sources",
     "prune_caches",
     "prune_corpus_cache",
@@ -158,8 +159,18 @@ def reader_modules() -> tuple[str, ...]:
     >>> {"tokenization.abc_tempo", "tokenization.reader_warnings"} <= set(reader_modules())
     True
     """
+    return modules_imported_by(_READER_ROOTS)
+
+
+def modules_imported_by(roots: Iterable[str]) -> tuple[str, ...]:
+    """``roots`` and the modules of `_PACKAGES` they import, directly or through one another
+    (`imported_modules`), sorted.
+
+    >>> modules_imported_by(["tokenization.abc_tempo"])[-1]
+    'tokenization.abc_tempo'
+    """
     found: set[str] = set()
-    todo = list(_READER_ROOTS)
+    todo = list(roots)
     while todo:
         name = todo.pop()
         if name not in found:

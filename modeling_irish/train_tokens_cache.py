@@ -24,7 +24,7 @@ from typing import Any
 
 from tokenization.abc_tune import Token
 
-from .abc_corpus_cache import imported_modules, module_file, piped_sources, reader_modules
+from .abc_corpus_cache import module_file, modules_imported_by, piped_sources, reader_modules
 from .abc_sources import source_files
 from .file_utils import replacing_file
 
@@ -72,15 +72,8 @@ class TrainRead:
 def reader_code_digest() -> str:
     """The SHA-1 of the reader's code: every module of the package that `reader_modules` and
     `_READ_ROOTS` import, by content (a copy that keeps old mtimes is still new code)."""
-    found: set[str] = set(reader_modules())
-    todo = list(_READ_ROOTS)
-    while todo:
-        name = todo.pop()
-        if name not in found:
-            found.add(name)
-            todo += imported_modules(name)
     digest = hashlib.sha1()
-    for name in sorted(found):
+    for name in modules_imported_by((*reader_modules(), *_READ_ROOTS)):
         digest.update(name.encode() + b"\0" + module_file(name).read_bytes())
     return digest.hexdigest()
 
