@@ -471,14 +471,18 @@ def _about(
     excerpt_notes: int,
     query_order: str,
     changed_queries: int = 0,
+    copies: tuple[int, int] = (0, 0),
 ) -> dict[str, Any]:
     """The keys of the metrics object that say what was evaluated: the dropped queries (in
-    all, and by reason), the queries scored as read, not as written, the protocol, scorer,
-    excerpt length and query order."""
+    all, and by reason), the queries scored as read, not as written, the queries whose copies
+    were taken out of training and those copies (`copies`, `_copied_queries`), the protocol,
+    scorer, excerpt length and query order."""
     return dict(
         dropped_queries=sum(dropped_reasons.values()),
         dropped_reasons=dropped_reasons,
         changed_queries=changed_queries,
+        copied_queries=copies[0],
+        train_copies_removed=copies[1],
         protocol=protocol,
         scorer=_scorer_name(baseline, protocol),
         excerpt_notes=excerpt_notes,
@@ -506,6 +510,41 @@ def _own_setting_only(
         f"; {own} of them only because every training setting of its title was a copy of "
         "the query itself"
     )
+
+
+def _copied_queries(
+    train_records: list[dict[str, str]], kept: list[dict[str, str]], protocol: str
+) -> tuple[int, int]:
+    """`(queries, training tunes)`: the queries inside the protocol (`kept`) that copy a tune of
+    `train_records` (the same `setting_key`: setting id, else title and body), and the training
+    tunes taken out as their copies before they were scored. Under ``"unseen"`` each such query
+    is scored as unseen only because its copies were taken out (against the whole training file
+    its tune id or title is in training); under ``"known"`` it is held out as the protocol means.
+    Said in a warning (unseen) or an info line (known), so that neither passes without a word.
+
+    >>> kesh = {"title": "The Kesh", "abc": "X:1\\nT:The Kesh\\nK:G\\nGAB|"}
+    >>> _copied_queries([kesh, kesh], [kesh], "unseen")
+    (1, 2)
+    """
+    train_keys = [setting_key(r["title"], r["abc"]) for r in train_records]
+    present = set(train_keys)
+    copied = {setting_key(q["title"], q["abc"]) for q in kept} & present
+    queries = sum(1 for q in kept if setting_key(q["title"], q["abc"]) in copied)
+    removed = sum(1 for key in train_keys if key in copied)
+    if queries:
+        level, outcome = (
+            (logging.WARNING, "scored as unseen all the same")
+            if protocol == "unseen"
+            else (logging.INFO, "scored as held out")
+        )
+        logger.log(
+            level,
+            "evaluate_retrieval: %d of the %s-protocol queries copy a training tune (the same "
+            "setting id, or the same title and body): %d training tunes taken out as their "
+            "copies first, and those queries %s",
+            queries, protocol, removed, outcome,
+        )  # fmt: skip
+    return queries, removed
 
 
 def _no_query_metrics(gallery: int, about: dict[str, Any]) -> dict[str, Any]:
@@ -593,7 +632,10 @@ def evaluate_retrieval(
     (`not_in_protocol`: no training setting with the title under `"known"`, an untitled query or
     one whose tune id or title is in training under `"unseen"`; `unreadable`),
     `changed_queries` (queries scored as read, not as written: the reader left out a body
-    ``W:`` line, a decoration, a second voice...), `protocol`,
+    ``W:`` line, a decoration, a second voice...), `copied_queries` and `train_copies_removed`
+    (the queries inside the protocol that copy a training tune, whose copies were taken out of
+    training first, and those copies: under `"unseen"` such a query is scored as unseen only
+    because of that, said in a warning), `protocol`,
     `scorer`, `excerpt_notes`, `query_order`. Queries read of which none can be scored are a
     `NoUsableQueriesError` (a `ValueError`) that carries this object, its figures null; queries
     that hold no tune at all, its `NoQueryTunesError`.
@@ -605,7 +647,7 @@ def evaluate_retrieval(
     >>> m["queries"], m["gallery"], m["protocol"], m["scorer"]
     (3, 8, 'known', 'model')
     >>> sorted(m)[:3]
-    ['changed_queries', 'dropped_queries', 'dropped_reasons']
+    ['changed_queries', 'copied_queries', 'dropped_queries']
     """
     if protocol not in PROTOCOLS:
         raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
@@ -639,13 +681,14 @@ def evaluate_retrieval(
         raise ValueError(f"no training tunes in {train_corpus!r} (besides the queries)")
     display, key_index, kept, dropped = protocol_queries(train, query_records, protocol)
     own_only = _own_setting_only(train_records, query_records, kept, protocol)
+    copies = _copied_queries(train_records, kept, protocol)
     with CappedWarnings(logger) as said:  # hundreds of queries: the first few named
         rows, readable = excerpt_query_rows(tokenizer, kept, excerpt_notes, seed, query_order, said)
     # why: outside the protocol (known: no training setting has the query's title, untitled
     # included; unseen: untitled, or its tune id or title is in training), or unreadable
     dropped_reasons = {"not_in_protocol": dropped, "unreadable": len(kept) - len(readable)}
     changed = said.total(_CHANGED_QUERIES)
-    about = _about(dropped_reasons, protocol, baseline, excerpt_notes, query_order, changed)
+    about = _about(dropped_reasons, protocol, baseline, excerpt_notes, query_order, changed, copies)
     if not rows or not display:
         raise NoUsableQueriesError(
             f"no usable queries for protocol {protocol!r}: of {len(query_records)} queries, "

@@ -115,8 +115,8 @@ def test_evaluate_retrieval_command_with_a_model(model, tokenizer, tmp_path, cap
     assert set(metrics) == {
         "mrr_at_20", "mrr_at_20_stderr", "r_at_1", "r_at_5", "r_at_10", "mean_rank",
         "median_rank", "queries", "gallery", "random_mrr_at_20", "ms_per_query",
-        "dropped_queries", "dropped_reasons", "changed_queries", "protocol", "scorer",
-        "excerpt_notes", "query_order",
+        "dropped_queries", "dropped_reasons", "changed_queries", "copied_queries",
+        "train_copies_removed", "protocol", "scorer", "excerpt_notes", "query_order",
     }  # fmt: skip
     assert (metrics["queries"], metrics["gallery"], metrics["dropped_queries"]) == (8, 8, 0)
     assert metrics["changed_queries"] == 0
@@ -175,6 +175,32 @@ def test_unseen_edit_distance_names_the_query_by_its_nearest_tunes_titles(tokeni
     ]
     wrong = evaluate_retrieval(None, tokenizer, shuffled, RENAMED, "unseen", 20, 0, "edit-distance")
     assert wrong["r_at_1"] == 0.0
+
+
+def test_unseen_query_copied_from_training_is_counted_and_said(tokenizer, caplog):
+    """A query that copies a --train tune (its title and body) was taken out of training and
+    scored as unseen without a word: now counted in the object and said in a warning."""
+    queries = [*RENAMED, NAMED_TRAIN[0]]  # the last one is in training, twice
+    train = [*NAMED_TRAIN, NAMED_TRAIN[0].replace("X:300", "X:399")]
+    with caplog.at_level("WARNING", logger="modeling_irish.retrieval_evaluation"):
+        m = evaluate_retrieval(None, tokenizer, train, queries, "unseen", 20, 0, "edit-distance")
+    assert m["queries"] == 5 and m["dropped_queries"] == 0
+    assert (m["copied_queries"], m["train_copies_removed"]) == (1, 2)
+    assert "1 of the unseen-protocol queries copy a training tune" in caplog.text
+    assert "2 training tunes taken out as their copies first" in caplog.text
+    plain = evaluate_retrieval(
+        None, tokenizer, NAMED_TRAIN, RENAMED, "unseen", 20, 0, "edit-distance"
+    )
+    assert (plain["copied_queries"], plain["train_copies_removed"]) == (0, 0)
+
+
+def test_known_query_copied_from_training_is_counted(tokenizer):
+    """Under the known protocol a query's copies in --train are held out, as the protocol means:
+    counted in the object too."""
+    train = [*TRAIN, *KNOWN[:2]]  # two queries' copies, beside another setting of their titles
+    m = evaluate_retrieval(None, tokenizer, train, KNOWN, "known", 20, 0, "edit-distance")
+    assert m["queries"] == 8 and m["r_at_1"] == 1.0
+    assert (m["copied_queries"], m["train_copies_removed"]) == (2, 2)
 
 
 def _nan_at(scores: np.ndarray, columns: np.ndarray) -> np.ndarray:
@@ -277,7 +303,8 @@ def test_known_holdout_and_evaluation_agree_on_what_one_setting_is(tokenizer):
     assert (m["queries"], m["dropped_queries"], m["gallery"]) == (3, 0, 6)
     # the whole corpus as the training side: the evaluation leaves out what the holdout did
     whole = evaluate_retrieval(None, tokenizer, texts, held, "known", 20, 0, "edit-distance")
-    assert whole == {**m, "ms_per_query": whole["ms_per_query"]}
+    copies = {"copied_queries": 3, "train_copies_removed": 6}  # the held-out settings, said
+    assert whole == {**m, "ms_per_query": whole["ms_per_query"], **copies}
 
 
 def test_evaluation_refuses_what_it_cannot_score_and_says_why_no_query_is_left(tokenizer):
