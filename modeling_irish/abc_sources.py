@@ -550,22 +550,64 @@ def _resolved(source: SourceLike) -> str | None:
     return None if path.exists() else str(source)
 
 
-def _given_twice(
-    source: SourceLike, kept: list[SourceLike], folders: dict[str, set[str]]
-) -> tuple[str, str]:
-    """How ``source`` repeats one of ``kept`` or of ``folders`` (the folders among the sources,
-    with their files resolved): ``(reason, with whom)``, or ``("", "")`` when it does not."""
+def _collections(source: SourceLike) -> frozenset[str]:
+    """The music21 collections ``source`` names, as `_one_source` reads it: both for ``None``
+    and ``"music21"``, one for ``"oneills1850"`` or ``"ryansMammoth"`` (unless a file or folder
+    has that name: it is read instead), none for any other source.
+
+    >>> sorted(_collections(None)), sorted(_collections("oneills1850")), _collections("a.abc")
+    (['oneills1850', 'ryansMammoth'], ['oneills1850'], frozenset())
+    """
+    if source is None or str(source) == "music21":
+        return frozenset(MUSIC21_COLLECTIONS)
+    if str(source) in MUSIC21_COLLECTIONS and not os.path.exists(source):
+        return frozenset({str(source)})
+    return frozenset()
+
+
+@dataclasses.dataclass
+class _Given:
+    """The sources among which one is told as given twice: the folders, with their files
+    resolved, and the music21 collections each source names (`_collections`), both by the
+    source as messages name it (`shown_source`), and the sources kept so far."""
+
+    folders: dict[str, set[str]]
+    collections: dict[str, frozenset[str]]
+    shown: ShownAs | None
+    kept: list[SourceLike] = dataclasses.field(default_factory=list)
+
+
+def _given_twice(source: SourceLike, given: _Given) -> tuple[str, str]:
+    """How ``source`` repeats a source kept before it, a folder among the sources, or a music21
+    collection among them that includes it: ``(reason, with whom)``, or ``("", "")`` when it
+    does not. The other source is named as messages name it (`shown_source`): as typed."""
     real = _resolved(source)
     if real is None:
         return "", ""
-    for other in kept:
+    for other in given.kept:
         if str(other) == str(source):
             return "the same source", ""
         if _resolved(other) == real:
-            return "the same resolved path", f" as {other}"
-    for folder, files in folders.items():
+            how = "the same collection" if _collections(source) else "the same resolved path"
+            return how, f" as {shown_source(other, given.shown)}"
+    for folder, files in given.folders.items():
         if real in files:
             return "inside a folder also given", f" {folder}"
+    return _inside_collection(_collections(source), given.collections)
+
+
+def _inside_collection(
+    names: frozenset[str], collections: dict[str, frozenset[str]]
+) -> tuple[str, str]:
+    """How music21 collections ``names`` repeat a source among ``collections`` that names them
+    and more (``music21`` includes ``oneills1850``): ``(reason, with whom)``, else ``("", "")``.
+
+    >>> _inside_collection(frozenset({"oneills1850"}), {"music21": _collections("music21")})
+    ('inside a collection also given', ' music21')
+    """
+    for name, more in collections.items():
+        if names and names < more:
+            return "inside a collection also given", f" {name}"
     return "", ""
 
 
@@ -573,13 +615,17 @@ def distinct_sources(
     sources: Sequence[SourceLike], said: CappedWarnings, shown: ShownAs | None = None
 ) -> list[SourceLike]:
     """``sources`` with each one read once: a source given again (the same name, another
-    spelling of its path, a symlink to it) or a file inside a folder also given is dropped and
-    named in a warning in ``said`` with how it repeats (read twice, its tunes were all counted
-    as duplicates, and the count of real duplicate tunes was lost). A pipe is kept.
+    spelling of its path, a symlink to it, ``"music21"`` beside ``None``), a file inside a
+    folder also given, or one of music21's collections beside ``"music21"`` (which reads both)
+    is dropped and named in a warning in ``said`` with how it repeats (read twice, its tunes
+    were all counted as duplicates, and the count of real duplicate tunes was lost). A pipe is
+    kept. Sources are named as ``shown`` spells them, the one dropped and the one it repeats.
 
     >>> said = source_warnings()
     >>> distinct_sources(["oneills1850", "oneills1850"], said)
     ['oneills1850']
+    >>> distinct_sources(["oneills1850", "music21"], said)
+    ['music21']
     """
     if len(sources) < 2:  # nothing to repeat: a lone folder is not walked for it
         return list(sources)
@@ -588,15 +634,16 @@ def distinct_sources(
         for one in sources
         if one is not None and Path(one).is_dir()
     }
-    kept: list[SourceLike] = []
+    collections = {shown_source(one, shown): _collections(one) for one in sources}
+    given = _Given(folders, {name: c for name, c in collections.items() if c}, shown)
     for one in sources:
-        how, whom = _given_twice(one, kept, folders)
+        how, whom = _given_twice(one, given)
         if how:
             name = shown_source(one, shown)
             said.warn(_TWICE, how, "%s given twice (%s%s): read once", name, how, whom)
         else:
-            kept.append(one)
-    return kept
+            given.kept.append(one)
+    return given.kept
 
 
 def iter_raw_tunes(

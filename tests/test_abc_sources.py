@@ -630,3 +630,61 @@ def test_a_source_given_twice_is_read_once_with_a_warning(
     assert len(tunes) == 2
     said = warnings_of(caplog, "modeling_irish.abc_sources")
     assert len(said) == 1 and f"given twice ({how}" in said[0]
+
+
+def _twice(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """The warnings of sources given twice (not those of the books' tunes)."""
+    return [w for w in warnings_of(caplog, "modeling_irish.abc_sources") if "given twice" in w]
+
+
+@pytest.mark.parametrize(
+    "sources, said",
+    [
+        # music21 reads O'Neill's: read twice, its tunes were all counted as duplicates
+        (
+            ["music21", "oneills1850"],
+            "oneills1850 given twice (inside a collection also given music21)",
+        ),
+        (
+            ["oneills1850", "music21"],
+            "oneills1850 given twice (inside a collection also given music21)",
+        ),
+        ([None, "music21"], "music21 given twice (the same collection as None)"),
+        ([None, "ryansMammoth"], "ryansMammoth given twice (inside a collection also given None)"),
+    ],
+)
+def test_a_music21_collection_given_twice_under_its_names_is_read_once(
+    tmp_path, monkeypatch, caplog, sources, said
+):
+    monkeypatch.chdir(tmp_path)  # no file or folder named like a collection
+    tunes = [(raw.prefix, raw.line) for raw in iter_raw_tunes(sources)]
+    assert sorted(tunes) == sorted((raw.prefix, raw.line) for raw in iter_raw_tunes("music21"))
+    assert _twice(caplog) == [f"{said}: read once"]
+
+
+def test_two_music21_collections_or_a_folder_named_like_one_are_not_repeats(
+    tmp_path, monkeypatch, caplog
+):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "oneills1850").mkdir()  # a folder of the user's, read instead of the book
+    (tmp_path / "oneills1850" / "book.abc").write_text(TWO_TUNES, encoding="utf-8")
+    books = list(iter_raw_tunes(["oneills1850", "ryansMammoth"]))
+    assert len([raw for raw in books if raw.prefix.startswith("oneills1850/book")]) == 2
+    assert (
+        len(list(iter_raw_tunes(["music21", "oneills1850"])))
+        == len(list(iter_raw_tunes("music21"))) + 2
+    )
+    assert _twice(caplog) == []
+
+
+def test_a_source_given_twice_names_the_other_as_typed(tmp_path, monkeypatch, caplog):
+    # read by absolute paths (train.py's), the other was named /tmp/.../d/book.abc
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "book.abc").write_text(TWO_TUNES, encoding="utf-8")
+    (tmp_path / "link.abc").symlink_to("d/book.abc")
+    typed = ["d/book.abc", "link.abc"]
+    read = [str(tmp_path / one) for one in typed]
+    assert len(list(iter_raw_tunes(read, shown=dict(zip(read, typed))))) == 2
+    said = warnings_of(caplog, "modeling_irish.abc_sources")
+    assert said == ["link.abc given twice (the same resolved path as d/book.abc): read once"]
