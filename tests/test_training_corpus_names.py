@@ -127,3 +127,19 @@ def test_a_cache_hit_names_the_paths_as_this_run_typed_them(linked, monkeypatch,
     assert len(list(cache.glob("abc_corpus-*"))) == 1  # a hit
     assert "../lnk" not in caplog.text and str(linked) not in caplog.text, caplog.text
     _assert_named_as(caplog.text, report, "lnk")
+
+
+@pytest.mark.parametrize(
+    "corpus, said",
+    [
+        # read by their absolute paths, the two were one source said under the last spelling
+        (["../lnk/mixed.abc", "../lnk/./mixed.abc"], "../lnk/./mixed.abc given twice (the same "),
+        # and the link's target was named by its absolute path
+        (["../real/mixed.abc", "../lnk/mixed.abc"], "../lnk/mixed.abc given twice (the same "),
+    ],
+)
+def test_a_source_given_twice_is_said_as_typed_both(linked, caplog, corpus, said):
+    with caplog.at_level("WARNING"):
+        _prepare(corpus, linked / "cache")
+    (twice,) = [r.getMessage() for r in caplog.records if "given twice" in r.getMessage()]
+    assert twice == f"{said}resolved path as {corpus[0]}): read once"

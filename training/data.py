@@ -130,7 +130,8 @@ def prepare_corpus(args: argparse.Namespace, accelerator: Accelerator) -> tuple[
     cache_dir = cache_folder(args)
     with writing(cache_dir), accelerator.main_process_first():  # a full disk: WriteError
         make_folder(cache_dir, "--cache_dir", default=args.cache_dir is None)
-        sources = absolute_sources(args.corpus)  # the spelling a resumed run reads it by
+        typed = distinct_corpus(args.corpus)  # a source given twice: said as typed, read once
+        sources = absolute_sources(typed)  # the spelling a resumed run reads it by
         try:
             corpus = load_abc_corpus(
                 sources,
@@ -140,7 +141,7 @@ def prepare_corpus(args: argparse.Namespace, accelerator: Accelerator) -> tuple[
                 link_incipits=getattr(args, "link_incipits", 0),
                 require_bars_fit=getattr(args, "require_bars_fit", False),
                 split_method=getattr(args, "split_method", "shuffle"),
-                shown=typed_sources(args.corpus, sources),  # messages: as the user typed them
+                shown=typed_sources(typed, sources),  # messages: as the user typed them
             )
         except (FileNotFoundError, ValueError) as err:  # parse_args checked what it cheaply can
             if not any(text in str(err) for text in _CORPUS_INPUT_ERRORS):
@@ -172,6 +173,23 @@ def prepare_corpus(args: argparse.Namespace, accelerator: Accelerator) -> tuple[
     args.data_fingerprint = data_fingerprint(splits, tokenizer)  # each checkpoint records it
     check_resume_data(args, args.data_fingerprint)
     return tokenizer, splits, report
+
+
+def distinct_corpus(corpus: str | Sequence[str] | None) -> str | list[str] | None:
+    """``--corpus`` with each source once, one given twice named in a warning as the user typed
+    both (`distinct_sources`). Left to the loader, the sources were told apart by their absolute
+    spellings (`absolute_sources`): ``a.abc ./a.abc`` became one path, said as "the same
+    source" under the last spelling, and a link was said to repeat ``/tmp/.../book.abc``.
+
+    >>> distinct_corpus("a.abc"), distinct_corpus(None)
+    ('a.abc', None)
+    """
+    if corpus is None or isinstance(corpus, str):  # one source: nothing to repeat
+        return corpus
+    from modeling_irish.abc_sources import distinct_sources, source_warnings
+
+    with source_warnings() as said:
+        return [str(one) for one in distinct_sources(list(corpus), said)]
 
 
 def typed_sources(
