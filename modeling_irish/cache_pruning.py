@@ -6,6 +6,7 @@ of ``tokenization.dataset``. Light (no datasets, torch or transformers), so that
 from __future__ import annotations
 
 import logging
+import math
 import os
 import shutil
 import time
@@ -15,6 +16,9 @@ from tokenization.writer_folders import own_writer_name
 
 __all__ = [
     "CORPUS_USED_FILE",
+    "CachePruneError",
+    "cache_entries",
+    "counted",
     "entry_size",
     "prune_caches",
     "prune_corpus_cache",
@@ -29,6 +33,29 @@ logger = logging.getLogger("modeling_irish.abc_corpus")
 #: The file whose modification time records a corpus cache folder's last use (its write or
 #: last hit, `modeling_irish.abc_corpus_cache.cache_hit`).
 CORPUS_USED_FILE = "abc_corpus_report.json"
+
+
+class CachePruneError(OSError):
+    """Some cache entries could not be removed (`remove_cache_entries`, `prune_caches`): every
+    entry was tried; ``removed`` holds those deleted, ``failures`` each one left with its
+    `OSError`, and the message names each of those and why."""
+
+    def __init__(self, removed: list[Path], failures: dict[Path, OSError]) -> None:
+        lines = "".join(f"\n  {path}: {err.strerror or err}" for path, err in failures.items())
+        super().__init__(f"cannot remove {counted(len(failures), 'cache entry')}:{lines}")
+        self.removed = removed
+        self.failures = failures
+
+
+def counted(count: float, noun: str) -> str:
+    """``count`` and ``noun``, agreed in number (a plural by ``s``, ``y`` to ``ies``).
+
+    >>> counted(1, "entry"), counted(3, "entry"), counted(1.0, "day"), counted(0.5, "day")
+    ('1 entry', '3 entries', '1 day', '0.5 days')
+    """
+    if count != 1:
+        noun = noun[:-1] + "ies" if noun.endswith("y") and noun[-2:] != "ay" else noun + "s"
+    return f"{count:g} {noun}" if isinstance(count, float) else f"{count} {noun}"
 
 
 def _last_used(path: Path, used_file: str | None) -> float:
@@ -94,15 +121,24 @@ def remove_cache_entries(
     entries: list[Path], cache_dir: str | os.PathLike, older_than_days: float
 ) -> list[Path]:
     """Delete the cache ``entries`` (folders or files of `stale_caches`, `remove_cache_entry`)
-    and return them; one already gone (another pruner took it first) counts as removed, one
-    that cannot be removed raises its `OSError`. ``cache_dir`` and ``older_than_days`` are for
+    and return them; one already gone (another pruner took it first) counts as removed. Every
+    entry is tried: those that cannot be removed raise, after the others are gone, one
+    `CachePruneError` naming each with its cause. ``cache_dir`` and ``older_than_days`` are for
     the log line."""
+    removed, failures = [], {}
     for path in entries:
-        remove_cache_entry(path)
-    if entries:
-        logger.info("cache %s: removed %d entries unused for %s days",
-                    cache_dir, len(entries), older_than_days)  # fmt: skip
-    return entries
+        try:
+            remove_cache_entry(path)
+        except OSError as err:
+            failures[path] = err
+        else:
+            removed.append(path)
+    if removed:
+        logger.info("cache %s: removed %s unused for %s", cache_dir,
+                    counted(len(removed), "entry"), counted(older_than_days, "day"))  # fmt: skip
+    if failures:
+        raise CachePruneError(removed, failures)
+    return removed
 
 
 def remove_cache_entry(path: Path) -> None:
@@ -155,6 +191,21 @@ def _file_size(path: Path) -> int:
         return 0
 
 
+def cache_entries(cache_dir: str | os.PathLike) -> dict[Path, int]:
+    """Every cache entry of ``cache_dir`` that `prune_caches` could remove, whatever its age,
+    each with the bytes it takes (`entry_size`): what the cache holds (``irish-tune
+    prune-cache`` reports those it keeps).
+
+    >>> import tempfile
+    >>> cache_entries(tempfile.mkdtemp())
+    {}
+    """
+    folder = Path(cache_dir)
+    if not folder.is_dir():
+        raise NotADirectoryError(f"cache_entries: {folder} is not a folder")
+    return {path: entry_size(path) for path in _stale_entries(folder, list(_CACHE_KINDS), math.inf)}
+
+
 def stale_caches(cache_dir: str | os.PathLike, older_than_days: float = 30.0) -> dict[Path, int]:
     """What `prune_caches` would delete from ``cache_dir`` now, each entry with the bytes it
     takes (`entry_size`), in the order it deletes them; nothing is deleted
@@ -177,7 +228,8 @@ def prune_corpus_cache(cache_dir: str | os.PathLike, older_than_days: float = 30
     old ones, which are otherwise kept for ever. Age, not key, decides: two package versions
     that share ``cache_dir`` each keep the folders they use (every hit records its use), and
     ``older_than_days=0`` clears them all. Writers' folders (``.tmp-``, ``.damaged-``) and
-    other files are left to their own cleanup.
+    other files are left to their own cleanup. Every stale folder is tried; those that cannot
+    be removed raise one `CachePruneError` at the end (`remove_cache_entries`).
 
     >>> import tempfile
     >>> prune_corpus_cache(tempfile.mkdtemp())
@@ -192,7 +244,10 @@ def prune_caches(cache_dir: str | os.PathLike, older_than_days: float = 30.0) ->
     vocabularies (``abc-tokenizer-<key>/``), the tokenized splits
     (``tokenized-<split>-<key>.arrow`` and their ``_0000i_of_0000N`` shards) and the reads of
     ``evaluate-generation --train`` (``train_tokens-<key>.json``), by the same
-    last-use rule as `prune_corpus_cache`; writers' temporary folders are left alone.
+    last-use rule as `prune_corpus_cache`; writers' temporary folders are left alone. Every
+    stale entry is tried: if some cannot be removed (a read-only folder), the others still go
+    and one `CachePruneError` follows, its ``failures`` naming each with its cause and its
+    ``removed`` listing what went.
 
     >>> import tempfile
     >>> prune_caches(tempfile.mkdtemp())
