@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import shutil
 import sys
 from collections import Counter
@@ -499,3 +500,66 @@ def test_abc2midi_that_hangs_fails_one_tune_or_names_the_file(tmp_path, monkeypa
     book.write_text(text, encoding="utf-8")
     with pytest.raises(SystemExit, match="abc2midi did not finish on .*book.abc in 0.5 s"):
         survey.abc2midi_bar_lines(book, timeout=0.5)
+
+
+# --- each script end to end at its smallest settings: a benchmark no test runs rots silently ---
+
+
+def test_bench_edit_distance_prints_the_median_time_of_a_query(monkeypatch, capsys):
+    bench = load_benchmark("bench_edit_distance")
+    argv = ["--gallery", "20", "--query-notes", "8", "--repeats", "2"]
+    monkeypatch.setattr(sys, "argv", ["bench_edit_distance.py", *argv])
+    bench.main()
+    out = capsys.readouterr().out
+    found = re.fullmatch(r"gallery 20 tunes, query 8 notes: ([\d.]+) ms/query \(median\)\n", out)
+    assert found, out
+    assert float(found.group(1)) >= 0
+
+
+def test_bench_evaluate_generation_times_each_stage_of_the_training_side(tmp_path, capsys):
+    tunes = [synthetic_tune(i, f"Reel {i}", i, seed=i) for i in range(1, 6)]
+    corpus = _write(tmp_path / "book.abc", tunes)
+    load_benchmark("bench_evaluate_generation").main(["--corpus", corpus, "--samples", "2"])
+    lines = capsys.readouterr().out.splitlines()
+    found = re.fullmatch(r"5 tunes read, 0 unreadable, (\d+) copied bars", lines[0])
+    assert found, lines[0]
+    stages = dict(re.fullmatch(r"(.+?) +([\d.]+) s", line).groups() for line in lines[1:])
+    assert list(stages) == [
+        "read (read_train_corpus), first run",
+        "read, cached run",
+        "bar index (BarIndex)",
+        "histograms (histogram_distances)",
+        "longest_copy x2",
+        "total, first run",
+        "total, cached run",
+    ]
+    assert all(float(seconds) >= 0 for seconds in stages.values())
+
+
+@pytest.mark.parametrize("format_", ["midi", "musicxml"])
+def test_bench_render_says_the_time_or_the_error_of_each_case(format_, capsys):
+    bench = load_benchmark("bench_render")
+    cases = ["P:(AB)12", "K changes 200"]
+    bench.main(["--cases", *cases, "--format", format_])
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(":", 1)[0] for line in lines] == ["P", "K changes 200"]
+    for case, line in zip(cases, lines):
+        found = re.fullmatch(
+            rf"{re.escape(case)}: ([\d.]+) s, peak RSS (\d+) MiB, load [\d.]+", line
+        )
+        assert found, line  # a time, not "SomeError after ..."
+        assert int(found.group(2)) > 0
+
+
+def test_corpus_start_methods_loads_the_same_splits_each_way(tmp_path, capsys):
+    tunes = [synthetic_tune(i, f"Reel {i}", i, seed=i) for i in range(1, 7)]
+    corpus = _write(tmp_path / "book.abc", tunes)
+    rows = load_benchmark("corpus_start_methods").main(
+        ["--corpus", corpus, "--num-proc", "2", "--runs", "1"]
+    )
+    assert [row["case"] for row in rows] == ["fork", "spawn", "one process"]
+    assert all(len(row["runs"]) == 1 and row["fastest"] > 0 for row in rows)
+    assert rows[0]["ratio"] == 1.0
+    out = capsys.readouterr().out
+    assert out.startswith(f"num_proc=2, {corpus}\n| case | runs (s) |")
+    assert out.count("\n| ") == 4  # the header and a row a case
