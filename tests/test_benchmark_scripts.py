@@ -563,3 +563,43 @@ def test_corpus_start_methods_loads_the_same_splits_each_way(tmp_path, capsys):
     out = capsys.readouterr().out
     assert out.startswith(f"num_proc=2, {corpus}\n| case | runs (s) |")
     assert out.count("\n| ") == 4  # the header and a row a case
+
+
+@pytest.mark.slow  # music21's parse and two datasets.map runs: ~50 s on a loaded 2-core host
+def test_bench_tokenization_prints_each_reader_s_rate_and_the_speed_up(
+    tmp_path, monkeypatch, capsys
+):
+    tunes = [synthetic_tune(i, f"Reel {i}", i, seed=i) for i in range(1, 5)]
+    corpus = _write(tmp_path / "book.abc", tunes)
+    bench = load_benchmark("bench_tokenization")
+    monkeypatch.setattr(sys, "argv", ["bench_tokenization.py", "--corpus", corpus, "--sample", "2"])
+    bench.main()
+    out = capsys.readouterr().out
+    assert out.startswith(f"corpus: {corpus} (4 tunes, 0 unreadable); vocab build ")
+    rows = [line.strip("|").split("|") for line in out.splitlines() if line.startswith("| ")]
+    counts = {what.strip(): int(tunes) for what, tunes, *_ in rows[1:]}
+    assert counts["music21 ABC parse (sample)"] == counts["ours, encode_tune (sample)"] == 2
+    assert counts["ours, encode_tune (corpus, 1 process)"] == 4
+    assert all(float(rate) > 0 for *_, rate in rows[1:])
+    assert float(re.search(r"speed-up over music21 per process: ([\d.]+)x", out).group(1)) > 0
+    assert int(re.search(r"peak RSS tokenizing the whole corpus: (\d+) MiB", out).group(1)) > 0
+
+
+@pytest.mark.slow  # an untrained small model samples a few 16-bar reels: ~40 s on a loaded host
+def test_bench_generation_prints_the_rate_of_each_batch_size_and_the_validity(tmp_path, capsys):
+    tunes = [synthetic_tune(i, f"Reel {i}", i, seed=i) for i in range(1, 5)]
+    jig = "X:5\nT:Jig\nR:jig\nM:6/8\nL:1/8\nK:D\nDFA dAF|GBd gdB|AFD E2F|D3 D3|]\n"
+    slip = "X:6\nT:Slip\nR:slip jig\nM:9/8\nL:1/8\nK:D\nDFA dAF GFE|D3 FED E3|]\n"
+    corpus = _write(tmp_path / "book.abc", [*tunes, jig, slip])  # the three types it samples
+    argv = ["--corpus", corpus, "--presets", "small", "--batches", "1,2", "--tunes", "2"]
+    load_benchmark("bench_generation").main([*argv, "--validity-samples", "3", "--threads", "1"])
+    out = capsys.readouterr().out
+    rows = [line.strip("|").split("|") for line in out.splitlines() if line.startswith("| small")]
+    assert [int(batch) for _, batch, *_ in rows] == [1, 2]
+    for _, _, tunes_s, rows_s, valid in rows:
+        assert float(tunes_s) > 0 and float(rows_s.replace(",", "")) > 0
+        assert 0 <= float(valid) <= 1
+    assert "validity of 3 constrained samples (small; reel 1, jig 1, slip jig 1;" in out
+    shares = re.findall(r"^  (checker|ours|music21|abc2midi) +([\d.]+)$", out, re.M)
+    assert {name for name, _ in shares} >= {"checker", "ours", "music21"}
+    assert all(0 <= float(share) <= 1 for _, share in shares)
