@@ -249,11 +249,12 @@ _HELD_RUN = textwrap.dedent(
 
 
 def _signal_a_held_run(
-    argv: list[str], log: Path, *stops: tuple[str, int], env=None
+    argv: list[str], log: Path, *stops: tuple[str, int], env=None, again: float | None = None
 ) -> tuple[int, str]:
     """Run `_HELD_RUN` with ``argv``, its stderr in the file ``log`` (a pipe left unread
-    would fill); send each ``(line, signal)`` of ``stops`` once the run prints ``line``; its
-    exit status and stderr."""
+    would fill); send each ``(line, signal)`` of ``stops`` once the run prints ``line``, and
+    the last signal once more ``again`` seconds after it, if given; its exit status and
+    stderr."""
     with open(log, "w", encoding="utf-8") as errors:
         process = subprocess.Popen(
             [sys.executable, "-c", _HELD_RUN, *argv],
@@ -269,6 +270,9 @@ def _signal_a_held_run(
                 if not any(out.strip() == line for out in process.stdout):
                     break  # ended before it said the line: the asserts show its stderr
                 process.send_signal(signum)
+            if again is not None and stops:
+                time.sleep(again)
+                process.send_signal(stops[-1][1])  # a no-op once the process has ended
             process.communicate(timeout=300)
         finally:
             process.kill()
@@ -310,6 +314,23 @@ def test_a_second_ctrl_c_while_the_run_exits_prints_no_traceback(tunebook, cache
                  "--checkpointing_steps", "2")  # fmt: skip
     stops = (("held", signal.SIGINT), ("exiting", signal.SIGINT))
     status, err = _signal_a_held_run(argv, tmp_path / "err.txt", *stops, env={"SLOW_CLEANUP": "1"})
+    assert status == 130, err
+    assert "Traceback" not in err
+    assert [line for line in err.splitlines() if line.startswith("train.py:")] == [
+        "train.py: interrupted"
+    ]
+    assert run_folder.latest_checkpoint(str(tmp_path / "run")) == str(tmp_path / "run" / "step_2")
+
+
+@pytest.mark.slow
+def test_a_second_ctrl_c_soon_after_the_first_keeps_the_first_ones_status(
+    tunebook, cache_dir, tmp_path
+):
+    """A second Ctrl-C some 200 ms after the first landed in Python's finalization (torch's
+    teardown), after the default handlers were restored: it killed the process (status -2)."""
+    argv = _argv(tunebook, cache_dir, tmp_path / "run", "--max_train_steps", "6",
+                 "--checkpointing_steps", "2")  # fmt: skip
+    status, err = _signal_a_held_run(argv, tmp_path / "err.txt", ("held", signal.SIGINT), again=0.2)
     assert status == 130, err
     assert "Traceback" not in err
     assert [line for line in err.splitlines() if line.startswith("train.py:")] == [

@@ -3,13 +3,16 @@ scheduler, ``kill`` or a launcher (``torchrun``) sends, and SIGHUP (its terminal
 raise an exception in the main thread, so that the run unwinds (temporary files removed,
 trackers ended) and the command line (`training.train.cli`) says so in one line, with status
 130, 143 or 129. A second signal while the
-run unwinds from the first, or exits, ends the process at once (`SignalStops`). Checkpoints are
+run unwinds from the first, or exits, ends the process at once (`SignalStops`), and one that
+lands later still, while the interpreter finalizes, finds no finalization left to land in (the
+process leaves after its atexit callbacks). Checkpoints are
 atomic (`training.run_folder.save_checkpoint`): whenever a signal lands, the folder holds whole
 ``step_N`` folders and at most a ``.tmp-step_N`` that ``--resume_from_checkpoint`` passes over.
 Standard library only: the script installs it before anything heavy is imported."""
 
 from __future__ import annotations
 
+import atexit
 import os
 import signal
 import sys
@@ -78,7 +81,10 @@ class SignalStops:
     unless `said` is set: Python printed a traceback for the `KeyboardInterrupt` it raised there
     (an atexit callback of huggingface_hub's, a cleanup). A process forked from this one (a
     ``datasets`` worker) gets the signal's usual handling, not this: its pool stops it with
-    SIGTERM.
+    SIGTERM. Once the stop is said (`said`), the process leaves with its status right after the
+    atexit callbacks registered after `install` (`leave`): Python's finalization that follows
+    them restores the default handlers first, so a second signal landing in it killed the
+    process (status -2) after the first one's line.
 
     ``loud``: whether this process prints the line (the first process of a launch: every
     process of a launch gets the signal)."""
@@ -99,6 +105,22 @@ class SignalStops:
                 signal.signal(signum, self)
         self._hook = sys.unraisablehook
         sys.unraisablehook = self.unraisable
+        atexit.register(self.leave)  # callbacks run last-registered first: this one after those
+
+    def leave(self) -> None:
+        """End a process whose stop was said with the stop's status, skipping the interpreter's
+        finalization: atexit callbacks (ending trackers, removing temporary files) have run, its
+        streams are flushed here, and ``logging``'s shutdown (registered before `install`) is
+        called in its place. A run that did not stop on a signal exits as usual."""
+        if self.first is None or not self.said or os.getpid() != self.pid:
+            return
+        logging = sys.modules.get("logging")
+        if logging is not None:
+            logging.shutdown()
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
+        os._exit(exit_status(self.first))
 
     def unraisable(self, unraisable: sys.UnraisableHookArgs) -> None:
         """Python's `sys.unraisablehook` with the stop's own exception left unprinted: a library
