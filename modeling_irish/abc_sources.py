@@ -154,9 +154,10 @@ def text_tunes(
     said = source_warnings() if said is None else said
     found = []
     for line, tune, notes in split_tunebook_noted(text, standalone=True):
-        name = RawTune(source, prefix, tune, line + 1, file=file).name  # as check names it
-        for note in notes:
-            warn_tune(said, name, shown_kind(note) or _NOT_READ, note)
+        if notes:  # named only then: naming every tune of a large book took seconds
+            name = RawTune(source, prefix, tune, line + 1, file=file).name  # as check names it
+            for note in notes:
+                warn_tune(said, name, shown_kind(note) or _NOT_READ, note)
         found.append((line + 1, tune))
     for note in file_header_transposes(text):  # once for the file, not in each tune
         said.warn(_NOT_READ, masked(note), "%s: %s", where, note)

@@ -688,3 +688,20 @@ def test_a_source_given_twice_names_the_other_as_typed(tmp_path, monkeypatch, ca
     assert len(list(iter_raw_tunes(read, shown=dict(zip(read, typed))))) == 2
     said = warnings_of(caplog, "modeling_irish.abc_sources")
     assert said == ["link.abc given twice (the same resolved path as d/book.abc): read once"]
+
+
+def test_a_tunebook_names_only_its_tunes_with_a_warning(monkeypatch, caplog):
+    """Naming each of thesession's 20.7k tunes (`RawTune.name`) took seconds of every read:
+    only a tune whose split has something to say (here music after its blank line) is named."""
+    from modeling_irish.abc_sources import text_tunes
+    from tokenization.raw_tune import RawTune
+
+    named = []
+    real = RawTune.name.fget
+    monkeypatch.setattr(RawTune, "name", property(lambda raw: named.append(raw) or real(raw)))
+    text = "X:1\nT:Plain\nK:G\nGAB|\n\nX:2\nT:Noted\nK:G\nGAB|\n\nABc|\n\nX:3\nT:Also\nK:D\nD|\n"
+    with caplog.at_level("WARNING"):
+        tunes = list(text_tunes(text, "book.abc"))
+    assert len(tunes) == 3
+    assert [raw.text.splitlines()[1] for raw in named] == ["T:Noted"]
+    assert "book.abc: X:2 Noted" in caplog.text
