@@ -143,15 +143,17 @@ PASTED = "the pasted text"
 def pasted_names(tunes: list[tuple[int, str]]) -> list[str]:
     """The names of ``(line offset, text)`` tunes of a pasted text (`split_tunebook`'s): their
     ``X:`` and ``T:`` lines, as ``irish-tune identify`` names the tunes of a file, and the
-    line each starts on.
+    line each starts on, said once (`placed_names`: a tune with neither line is named
+    ``"tune at line N"``, as ``irish-tune identify`` names it).
 
     >>> pasted_names([(0, "X:1\\nT:A\\nK:D\\nd|"), (5, "X:2\\nK:G\\nG|")])
     ['X:1 T:A (line 1)', 'X:2 (line 6)']
+    >>> pasted_names([(0, "K:D\\nd|"), (3, "X:2\\nK:G\\nG|")])
+    ['tune at line 1', 'X:2 (line 4)']
     """
-    from .tune_names import tune_names
+    from .tune_names import placed_names
 
-    found = [(offset + 1, tune, None) for offset, tune in tunes]
-    return [f"{name} (line {start})" for (name, _), (start, _, _) in zip(tune_names(found), found)]
+    return placed_names([(offset + 1, tune, None) for offset, tune in tunes])
 
 
 def several_note(names: list[str]) -> list[str]:

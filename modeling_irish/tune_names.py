@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from tokenization.abc_tune import AbcParseError
 
-__all__ = ["snippet_error", "tune_names"]
+__all__ = ["placed_names", "snippet_error", "tune_names"]
 
 
 def tune_names(found: list[tuple[int, str, Any]], bare: bool = False) -> list[tuple[str, str]]:
@@ -27,22 +27,41 @@ def tune_names(found: list[tuple[int, str, Any]], bare: bool = False) -> list[tu
     >>> tune_names([(2, "X:1\\nK:D\\nd|", None), (5, "X:1\\nK:G\\nG|", None)])
     [('X:1', 'X:1 (line 2)'), ('X:1', 'X:1 (line 5)')]
     """
-    from tokenization.abc_tunebook import abc_lines
-
-    names = []
-    for start, tune, raw in found:
-        heading = [line for line in abc_lines(tune) if line.startswith(("X:", "T:"))]
-        if raw is not None and raw.unreadable:
-            names.append(f"row {raw.row}")
-        elif bare:
-            names.append(f"snippet at line {start}")
-        else:  # a blank name printed an empty heading and gave "tune": "" in --json
-            names.append(" ".join(heading[:2]) or f"tune at line {start}")
+    names = [_tune_name(start, tune, raw, bare)[0] for start, tune, raw in found]
     count = Counter(names)
     return [
         (name, f"{name} (line {start})" if count[name] > 1 else name)
         for (start, _, _), name in zip(found, names)
     ]
+
+
+def placed_names(found: list[tuple[int, str, Any]], bare: bool = False) -> list[str]:
+    """The name of each ``(first line, text, raw)`` tune of a pasted text (`tune_names`' name)
+    with the line it starts on, said once: ``(line N)`` added to its ``X:`` and ``T:`` lines,
+    not to a name that is its place already (``"tune at line N"``, ``"snippet at line N"``).
+
+    >>> placed_names([(1, "K:D\\nd|", None), (4, "X:2\\nT:B\\nK:G\\nG|", None)])
+    ['tune at line 1', 'X:2 T:B (line 4)']
+    """
+    placed = []
+    for start, tune, raw in found:
+        name, at_its_line = _tune_name(start, tune, raw, bare)
+        placed.append(name if at_its_line else f"{name} (line {start})")
+    return placed
+
+
+def _tune_name(start: int, tune: str, raw: Any, bare: bool) -> tuple[str, bool]:
+    """`tune_names`' name of one tune, and whether it names the tune's first line already (a
+    tune named by no ``X:`` or ``T:`` line is named by its place)."""
+    from tokenization.abc_tunebook import abc_lines
+
+    if raw is not None and raw.unreadable:
+        return f"row {raw.row}", False
+    if bare:
+        return f"snippet at line {start}", True
+    heading = [line for line in abc_lines(tune) if line.startswith(("X:", "T:"))]
+    # a blank name printed an empty heading and gave "tune": "" in --json
+    return (" ".join(heading[:2]), False) if heading else (f"tune at line {start}", True)
 
 
 def snippet_error(err: AbcParseError, first_line: int) -> str:

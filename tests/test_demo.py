@@ -455,6 +455,19 @@ def test_name_tab_names_the_first_of_several_tunes_and_says_which_were_not(index
     assert any("!foo! dropped (line 10, column 2)" in w for w in said), said
 
 
+def test_name_tab_names_a_first_tune_without_x_or_t_line_at_its_line_once(index):
+    """Of two tunes pasted, a first without X: or T: line was "tune at line 1 (line 1)": the
+    line said twice. It is named as `irish-tune identify` names it, "tune at line 1"."""
+    untitled = "\n".join(line for line in KNOWN[2].splitlines() if line[:2] not in ("X:", "T:"))
+    view = name_tab(index, f"{untitled}\n\n{KNOWN[4]}", k=2)
+    second = untitled.count("\n") + 3
+    assert view.rows[0][1] == "Reel 3"
+    assert view.warnings[0].startswith(
+        f"2 tunes pasted: named the first, tune at line 1; not named: X:105 T:Reel 5 "
+        f"(line {second}). Paste one"
+    ), view.warnings
+
+
 def test_name_tab_names_lines_as_pasted_under_a_header_written_into_the_tune(index):
     """Header fields typed before the first X: (and not set by the tune) were written into the
     tune after its X: line, and its warnings and errors named lines two further on than pasted."""
@@ -495,6 +508,15 @@ def test_generate_tab_says_a_prompt_of_several_tunes_in_the_pages_terms(generato
     said = str(err.value)
     assert said.startswith("the prompt holds 2 tunes (X:1 T:Tom (line 1), X:2 T:Tom (line 8)): ")
     assert "paste" in said and "per string" not in said and "list" not in said, said
+
+
+def test_generate_tab_names_a_prompts_tune_without_x_or_t_line_once(generator):
+    """Of a prompt of two tunes, a first without X: or T: line was "tune at line 1 (line 1)"."""
+    one = "M:6/8\nL:1/8\nK:G\n|:GAG GAB|\n"
+    with pytest.raises(ValueError) as err:
+        generate_tab(generator, None, None, 8, 1.0, 0, f"{one}\nX:2\nT:Tom\n{one}")
+    said = str(err.value)
+    assert said.startswith("the prompt holds 2 tunes (tune at line 1, X:2 T:Tom (line 6)): "), said
 
 
 def test_generate_tab_names_the_prompts_lines_as_pasted(generator, tmp_path):
