@@ -236,6 +236,9 @@ def generate_views(
         except ValueError as err:  # a request refused in the API's words: meter=, --key
             raise ValueError(page_terms(str(err))) from None
     warnings = noted + [w for w in distinct_messages(said) if w not in noted]
+    # created again if deleted while the demo serves (a user cleaning /tmp), not a request failed
+    if out_dir:
+        os.makedirs(out_dir, exist_ok=True)
     folder = tempfile.mkdtemp(prefix="tune-", dir=out_dir)  # one a request: `prune_renderings`
     try:
         return _render_views(tunes, warnings, folder, step, should_stop)
@@ -302,14 +305,29 @@ def prune_renderings(out_dir: str, keep: int = KEEP_RENDERINGS) -> list[str]:
     """Remove all but the newest ``keep`` rendering folders (``tune-*``, `generate_tab`'s) of
     ``out_dir``, so that a demo serving for days does not fill its disk; returns those
     removed. Other files and folders of ``out_dir`` are left alone."""
-    folders = [
-        entry for entry in os.scandir(out_dir) if entry.name.startswith("tune-") and entry.is_dir()
-    ]
-    folders.sort(key=lambda entry: entry.stat().st_mtime_ns, reverse=True)
-    removed = [entry.path for entry in folders[keep:]]
+    folders = sorted(_rendering_folders(out_dir), reverse=True)
+    removed = [path for _, path in folders[keep:]]
     for path in removed:
         shutil.rmtree(path, ignore_errors=True)  # one a request still reads is gone by then
     return removed
+
+
+def _rendering_folders(out_dir: str) -> list[tuple[int, str]]:
+    """``(modified ns, path)`` of each rendering folder (``tune-*``) of ``out_dir``: none when
+    ``out_dir`` is gone (deleted while the demo serves: a user cleaning /tmp), and a folder
+    that went while it was read (another request's pruning) left out, not a request failed."""
+    try:
+        entries = list(os.scandir(out_dir))
+    except FileNotFoundError:  # the next request's rendering creates it again (`generate_views`)
+        return []
+    folders = []
+    for entry in entries:
+        try:
+            if entry.name.startswith("tune-") and entry.is_dir():
+                folders.append((entry.stat().st_mtime_ns, entry.path))
+        except FileNotFoundError:  # removed since it was listed: nothing to prune
+            continue
+    return folders
 
 
 def _renderings_folder(out_dir: str) -> str:

@@ -326,6 +326,26 @@ def test_prune_renderings_removes_the_oldest_folders_only(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "tune-c"]
 
 
+def test_prune_renderings_of_a_folder_deleted_while_serving_prunes_nothing(tmp_path):
+    """A renderings folder deleted while the demo served (a user cleaning /tmp) made
+    `prune_renderings` raise `FileNotFoundError`, failing the request."""
+    from modeling_irish.demo_app import prune_renderings
+
+    assert prune_renderings(str(tmp_path / "gone"), keep=1) == []
+
+
+def test_the_app_renders_again_after_its_renderings_folder_was_deleted(model_dir, tmp_path):
+    """Every Generate request failed with a raw `FileNotFoundError` once the renderings folder
+    was deleted while the demo served: the folder is created again."""
+    import shutil
+
+    out_dir = tmp_path / "renderings"
+    generate = app_function(build_demo(model_dir, out_dir=str(out_dir)), "generate")
+    shutil.rmtree(out_dir)
+    made = generate("jig", "D", 4, 1.0, 0, "")[3]
+    assert os.path.isfile(made) and made.startswith(str(out_dir))
+
+
 def test_build_demo_of_a_missing_model_folder_says_so_in_words_for_python(tmp_path):
     """From Python, a missing model folder said "the command line loads local folders"."""
     missing = str(tmp_path / "no-model")
