@@ -8,6 +8,7 @@ from fractions import Fraction as F
 import pytest
 
 from modeling_irish.cli import main
+from modeling_irish.render_playing import played_events
 from tokenization.abc_parser import AbcTune, parse_abc
 from tokenization.bar_check import NO_BAR_LINES, bar_report, bars_of
 
@@ -194,8 +195,25 @@ def test_free_meter_in_an_ending_is_not_checked_and_does_not_stop_the_run(capsys
     assert "X:2" in capsys.readouterr().out
 
 
-def test_unfinished_tuplet_at_a_bar_line():
-    assert problems("|:(3ab|dfa agf:|") == ["bar 1: tuplet open at the bar line"]
+def test_tuplet_across_a_bar_line_counts_in_both_bars():
+    # (3F|GA: F in the first bar and G, A in the second, each 2/3 of an eighth, as the reader,
+    # abc2midi ("Bar 1 has 13/6 time units") and music21 time them
+    bars = bars_of(tune("CDE(3F|GAB cd|e4|]", meter="2/4"))
+    assert [b.length for b in bars] == [F(11, 3), F(13, 3), F(4)]
+    assert "tuplet" in bars[0].flags
+    events = played_events(tune("CDE(3F|GAB cd|e4|]", meter="2/4").tokens)
+    played = [event.length * 2 for event in events]  # quarter notes -> eighths
+    assert [sum(played[:4]), sum(played[4:9]), sum(played[9:])] == [b.length for b in bars]
+
+
+def test_tuplet_across_a_bar_line_is_checked_as_written():
+    # (6 in 2/4: six eighths in the time of two; def end bar 1 (1 eighth), gab start bar 2
+    assert problems("|:ABc(6def|gab c2d|e4:|", meter="2/4") == []
+    # 2 + 4/3 | 2/3 + 3 + 2: both short, among full bars
+    assert problems("|:dfa agf|d2(3ef|gfe d3|dfa agf:|") == [
+        "bar 2: 10/3 of 6 eighths in 6/8 (short)",
+        "bar 3: 17/3 of 6 eighths in 6/8 (short)",
+    ]
 
 
 # ---------------------------------------------------------------- music21's books (slow)

@@ -168,7 +168,7 @@ class NotesAndChords(ParserState):
         of a tuplet another cuts short as taking no time), so the notes it has are not timed
         as written. It is kept as written, as a dangling tie's mark is not, because the token
         indexes of later changes must not move. The reader counts a tuplet's notes across bar
-        lines (`bar_report` names one open at a bar line)."""
+        lines (so does `bar_report`)."""
         # the last tuplet token is the last mark read: `_build` may have dropped tokens since
         # (a dangling tie), so its place is saved without its index
         at = None if self.last_tuplet is None else _last_tuplet_index(self.tokens)

@@ -29,7 +29,9 @@ and broken rhythm count exactly as the tokenizer counts them):
   transcriptions often type it), a short bar before a first ending and a short first bar of
   any of its endings are allowed when the two sum to the meter.
 - The last bar of the tune may be short even when closed by a plain ``|``.
-- A tuplet still open at a bar line is a problem (its notes would be lost).
+- A tuplet goes on across a bar line (``(3AB|c``: legal ABC, timed so by the reader, abc2midi
+  and music21): its members before the line count in the bar it closes, at ``q/p`` times their
+  written lengths, and the rest in the next bar; each bar is then checked as any other.
 - (d) Tunes in free meter (``M:none`` or no ``M:``) are not checked, nor tunes with no bar line
   between their notes (files written for ``%%MIDI nobarlines``: the whole tune would be one bar
   too long): `BarReport.skipped` says which (`FREE_METER`, `NO_BAR_LINES`).
@@ -76,8 +78,8 @@ class Bar:
     (the one in force at its last note or rest), the bar lines that open and close it (``None``
     at the tune's start or end), the index of its first token, and why it is not a plain bar
     (``"meter"`` when it starts or ends at a meter change or holds one, ``"part"`` when it
-    starts or ends where a part starts, ``"tuplet"`` when a tuplet is open at its closing
-    line). ``meters``: every meter in force among its notes, in
+    starts or ends where a part starts, ``"tuplet"`` when a tuplet goes on across its closing
+    line: a note, not a problem). ``meters``: every meter in force among its notes, in
     order, when a change stands between them; empty otherwise."""
 
     number: int
@@ -174,7 +176,7 @@ def _bar(
         flags.add("part")
     meters = [_meter_at(tune, first) or "none"]
     meters += [m or "none" for _, m in _within(tune.meter_changes, first + 1, last)]
-    length = Fraction(tracker.offset) / TICKS_PER_EIGHTH
+    length = Fraction(tracker.bar_offset) / TICKS_PER_EIGHTH
     straddles = tuple(meters) if len(meters) > 1 else ()
     return Bar(number, length, meters[-1], opened, closed, start, frozenset(flags), straddles)
 
@@ -245,9 +247,7 @@ def bar_report(tune: AbcTune) -> BarReport:
             continue
         meter = max(bar.meters or (bar.meter,), key=full_bar)  # a change among its notes
         full = full_bar(meter)
-        if "tuplet" in bar.flags:
-            problem = f"bar {bar.number}: tuplet open at the bar line"
-        elif bar.length > full:
+        if bar.length > full:
             problem = _describe(bar, full, "long", meter)
         elif (
             bar.length < full

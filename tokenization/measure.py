@@ -104,7 +104,8 @@ class MeasureTracker:
     while sampling, so the two can never disagree):
 
     - notes and rests advance the offset by their length; members of a tuplet advance nothing
-      until the last member, which adds ``q/p`` times the members' written lengths; chord members
+      until the last member, which adds ``q/p`` times the members' written lengths (a tuplet
+      goes on across a bar line: the members before it count in the bar it closes); chord members
       advance nothing and the chord end adds the first chord note's length;
     - a bar line sits at the end of the measure it closes (its offset is the measure's length); the
       offset then restarts at 0;
@@ -187,13 +188,28 @@ class MeasureTracker:
             total = self.tuplet_sum * self.tuplet_factor
             self.offset += int(total) if total.denominator == 1 else total
 
+    @property
+    def bar_offset(self) -> int | Fraction:
+        """The offset in ticks a bar line here would close the measure at: `offset`, plus the
+        members so far of a tuplet still open (``(3AB|c``), at ``q/p`` times their written
+        lengths: a tuplet goes on across a bar line, as the reader (and abc2midi, music21)
+        times it, the rest of its members counting in the next bar."""
+        if self.tuplet_left <= 0 or not self.tuplet_sum:
+            return self.offset
+        total = self.offset + self.tuplet_sum * self.tuplet_factor
+        return int(total) if total.denominator == 1 else total
+
+    def _split_tuplet(self) -> None:
+        """Close a bar inside a tuplet: its members so far count in this bar (`bar_offset`)."""
+        self.offset, self.tuplet_sum = self.bar_offset, 0
+
     def _close_bar(self, text: str) -> None:
         if not text.startswith("["):  # `[2` opens an ending mid-bar: no bar line to close
+            self._split_tuplet()
             if self.offset > self.half_bar:
                 self.m_idx += 1
                 self.measure += 1
             self.offset = 0
-            self.tuplet_left = 0
         ending = _bar_ending(text)
         if ending.startswith("1"):
             self.ending_at = (self.m_idx, self.offset)
