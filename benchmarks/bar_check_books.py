@@ -13,7 +13,8 @@ lengths of their bars:
 - *missing bar line*: a long bar is a whole multiple of the meter (two bars written as one);
 - *one eighth or less*: every wrong bar is off by at most one eighth note (a dropped dot, a
   missing or extra note, a broken rhythm on the wrong side);
-- *tuplet left open*: a tuplet still open at a bar line (a ``(3`` with too few notes);
+- *tuplet across a bar line*: a wrong bar holds notes of a tuplet that runs on past a bar line
+  (often a ``(3`` with too few notes before the bar line, which then times notes of the next);
 - *other*: larger differences.
 
 ``--music21`` reads every failing tune a second time with music21's ABC parser (an independent
@@ -44,13 +45,19 @@ from tokenization.bar_check import Bar, bar_report, bars_of, full_bar
 from tokenization.check import read_abc_file
 
 BOOKS = ("oneills1850", "ryansMammoth")
-KINDS = ("header meter", "missing bar line", "one eighth or less", "tuplet left open", "other")
+KINDS = (
+    "header meter",
+    "missing bar line",
+    "one eighth or less",
+    "tuplet across a bar line",
+    "other",
+)
 
 
 def classify(tune: AbcTune, bad: list[Bar]) -> str:
     """The most likely kind of transcription error behind a tune's wrong bars (``bad``)."""
     if any("tuplet" in b.flags for b in bad):
-        return "tuplet left open"
+        return "tuplet across a bar line"
     bars = [b for b in bars_of(tune) if b.meter != "none"]
     inner = bars[1:-1] or bars
     common, count = Counter(b.length for b in inner).most_common(1)[0]

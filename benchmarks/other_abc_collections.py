@@ -16,7 +16,7 @@ tunes skipped by reason. The tunes whose bars do not fit are sorted by kind:
   ABC does not read as one;
 - *no bar lines*: the tune has none (its whole body is one bar);
 - otherwise the kinds of ``bar_check_books.py`` (header meter, missing bar line, one eighth or
-  less, tuplet left open, other).
+  less, tuplet across a bar line, other).
 
 ``--abc2midi`` also runs ``abc2midi FILE -NFER`` (fermatas not lengthened) on every file and
 counts the failing tunes that abc2midi warns about too (a "Bar N has X time units" warning in
