@@ -45,6 +45,11 @@ __all__ = [
 #: a thesession.org tune address in an ``S:`` field, and its tune id
 _S_URL = re.compile(r"^S:\s*\S*thesession\.org/tunes/(\d+)", re.MULTILINE)
 
+#: tqdm's ``disable`` for a labelled bar: drawn only where stderr is a terminal, as `check`'s
+#: and `transpose`'s are, so that a log of ``irish-tune index 2>log`` does not hold thousands
+#: of carriage-return redraws (a whole corpus's index redraws for minutes).
+_TERMINAL_ONLY = None
+
 #: what `read_tunes` reads: a file, folder or dump, or a list of them, of records or of texts
 Corpus = Union[str, os.PathLike, Sequence[Any]]
 
@@ -81,12 +86,12 @@ def read_tunes(
     text, not an object), its text empty and its reason in ``record["where"].unreadable``
     (`gives_no_tune`), for a caller that counts them. `desc`: a bar with this label counting
     the tunes read from files (thesession's: 1-3 s for its 20,700 tunes, 2026-12-06; none for
-    records or texts given).
+    records or texts given), drawn only where stderr is a terminal (`_TERMINAL_ONLY`).
 
     >>> read_tunes(["X:1\\nT:The Kesh\\nS: https://thesession.org/tunes/55#setting55\\nK:G\\nGA|"])[0]["tune_id"]
     '55'
     """
-    bar = {"desc": desc, "unit": " tunes", "disable": desc is None}
+    bar = {"desc": desc, "unit": " tunes", "disable": True if desc is None else _TERMINAL_ONLY}
     if isinstance(corpus, (str, os.PathLike)):
         return _counted_records(iter_raw_tunes(str(corpus), unreadable), bar)
     items = list(corpus)
@@ -254,8 +259,9 @@ def embed_tunes(
 ) -> np.ndarray:
     """`(n, projection_dim)` float32 normalised tune embeddings of `(input_ids, measure_numbers)`
     pairs, batched by length (`max_rows` cuts long tunes to their first rows; `desc`: show a
-    progress bar with that label). The model embeds in eval mode and is left in its own mode
-    (`eval_mode`), so identifying in the middle of training does not turn its dropout off.
+    progress bar with that label where stderr is a terminal). The model embeds in eval mode
+    and is left in its own mode (`eval_mode`), so identifying in the middle of training does
+    not turn its dropout off.
     `num_threads`: torch threads while embedding, restored after (default 1: the GRU's small
     per-step ops spin-wait with 2 threads on a busy 2-core machine, 500 settings 12-17 s on
     1 thread against 122-141 s on 2, docs/BENCHMARKS.md; None: torch's own)."""
@@ -266,7 +272,8 @@ def embed_tunes(
         order = np.argsort([len(r[0]) for r in rows], kind="stable")
         out = np.zeros((len(rows), model.config.projection_dim), dtype=np.float32)
         starts = range(0, len(rows), batch_size)
-        for start in tqdm(starts, desc=desc, unit="batch", disable=desc is None):
+        disable = True if desc is None else _TERMINAL_ONLY
+        for start in tqdm(starts, desc=desc, unit="batch", disable=disable):
             idx = order[start : start + batch_size]
             feats = [
                 {"input_ids": rows[i][0][:max_rows], "measure_numbers": rows[i][1][:max_rows]}
@@ -345,13 +352,15 @@ def embed_titles(
     num_threads: Optional[int] = 1,
 ) -> np.ndarray:
     """`(n, projection_dim)` float32 normalised title embeddings (`desc`: show a progress bar
-    with that label, counting titles: thesession's 8,309 take about 36 s on a CPU). The model
-    embeds in eval mode and is left in its own mode, as `embed_tunes` leaves it.
+    with that label where stderr is a terminal, counting titles: thesession's 8,309 take about
+    36 s on a CPU). The model embeds in eval mode and is left in its own mode, as
+    `embed_tunes` leaves it.
     `num_threads`: torch threads while embedding, restored after (default 1, as
     `embed_tunes`; None: torch's own)."""
     _check_threads(num_threads)
     chunks = []
-    bar = tqdm(total=len(titles), desc=desc, unit="title", disable=desc is None)
+    disable = True if desc is None else _TERMINAL_ONLY
+    bar = tqdm(total=len(titles), desc=desc, unit="title", disable=disable)
     with bar, torch_threads(num_threads), eval_mode(model):
         for s in range(0, len(titles), batch_size):
             batch = list(titles[s : s + batch_size])

@@ -404,17 +404,18 @@ def _notes_as_encoded(
 ) -> tuple[list[tuple[np.ndarray, np.ndarray]], dict[str, list[Optional[str]]], list[int]]:
     """The notes (int16 pitches, float32 lengths) and headers of each readable record, played
     (``order`` "played": repeats unfolded) or as written, and the indices of those records,
-    each record's ids read as it is encoded and dropped then, under one bar (thesession's took
-    57 MiB held to the end as uint8, 400 as int64). ``embedder``: each setting's ids (in the
-    smallest integer type) are also given to it, which embeds them a chunk at a time. A
-    record that cannot be read is appended to `failures` as `encode_records` does."""
+    each record's ids read as it is encoded and dropped then, under one bar, on a terminal
+    only (thesession's took 57 MiB held to the end as uint8, 400 as int64). ``embedder``:
+    each setting's ids (in the smallest integer type) are also given to it, which embeds them
+    a chunk at a time. A record that cannot be read is appended to `failures` as
+    `encode_records` does."""
     kept: list[int] = []
     what = "Indexing tunes" if embedder is None else "Indexing and embedding tunes"
 
     def each_ids() -> Iterator[np.ndarray]:
         desc, compact = f"{what}, notes as {order}", embedder is not None
         for i, ids, measures in encoded_records(
-            tokenizer, records, failures, desc, compact=compact
+            tokenizer, records, failures, desc, terminal_only=True, compact=compact
         ):
             kept.append(i)
             if embedder is not None:

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from helpers import synthetic_tune, warnings_of
 
 import irish_tune
@@ -34,11 +36,12 @@ def test_index_stopped_by_ctrl_c_closes_its_bar_before_saying_so(tmp_path, monke
     corpus.write_text("\n".join(TUNES), encoding="utf-8")
     AbcTokenizer.train(TUNES).save_pretrained(tmp_path / "tok")
     _ctrl_c_on_call(monkeypatch, tune_embedding, "_record", 3)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # a terminal: the bar shows
     out = tmp_path / "i"
     argv = ["index", "--tokenizer", str(tmp_path / "tok"), str(corpus), "--out", str(out)]
     assert irish_tune.main(argv) == 130
     err = capsys.readouterr().err
-    assert "Reading tunes" in err  # the bar was drawn (shown off a terminal too)
+    assert "Reading tunes" in err  # the bar was drawn
     # closed where it stopped: the two tunes read, not "0 tunes" (counted at the loop's end)
     assert err.rsplit("\r", 1)[-1].startswith("Reading tunes: 2 tunes ["), err  # its last draw
     assert err.endswith("irish-tune index: interrupted\n"), err

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import sys
 
 import numpy as np
 import pytest
@@ -397,8 +398,9 @@ def test_an_empty_snippet_says_it_is_empty(tokenizer):
             identify(None, index, snippet, k=2, tokenizer=tokenizer)
 
 
-def test_index_shows_its_progress_while_it_embeds_the_titles(model, tokenizer, capsys):
+def test_index_shows_its_progress_while_it_embeds_the_titles(model, tokenizer, capsys, monkeypatch):
     # thesession's 8,309 titles took 36 s without a word before the settings' bar
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # a terminal: the bars show
     TuneIndex.build(model, tokenizer, TRAIN)
     err = capsys.readouterr().err
     assert re.search(r"Embedding titles: 100%\S* *\S* 8/8 ", err), err  # 8 titles, counted
@@ -411,8 +413,9 @@ def test_index_shows_its_progress_while_it_embeds_the_titles(model, tokenizer, c
 
 
 def test_index_shows_its_progress_while_it_reads_the_notes_of_its_settings(
-    model, tokenizer, capsys
+    model, tokenizer, capsys, monkeypatch
 ):
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # a terminal: the bars show
     # thesession's 17,000 settings had their repeats unfolded and headers read for 5-10 s
     # (10-24 s on a busy machine) with nothing shown after the "Indexing tunes" bar
     # (now each tune's notes are read, and its setting embedded a chunk at a time, as it is
@@ -420,17 +423,18 @@ def test_index_shows_its_progress_while_it_reads_the_notes_of_its_settings(
     index = TuneIndex.build(model, tokenizer, TRAIN)
     err = capsys.readouterr().err
     n = len(index.setting_title)
-    bar = rf"Indexing and embedding tunes, notes as played: 100%\S* *\S* {n}/{n} "
+    # cleared when done, as `check`'s bar is: its draws count up to the n settings
+    bar = rf"Indexing and embedding tunes, notes as played: +\d+%\S* *\S* \d+/{n} "
     assert re.search(bar, err) and "Reading notes" not in err, err
     TuneIndex.build(model, tokenizer, TRAIN, unfold_repeats=False)
-    assert "Indexing and embedding tunes, notes as written: 100%" in capsys.readouterr().err
+    assert "Indexing and embedding tunes, notes as written: " in capsys.readouterr().err
     # without a model: the notes alone
     TuneIndex.build(None, tokenizer, TRAIN)
     err = capsys.readouterr().err
-    assert re.search(rf"Indexing tunes, notes as played: 100%\S* *\S* {n}/{n} ", err), err
+    assert re.search(rf"Indexing tunes, notes as played: +\d+%\S* *\S* \d+/{n} ", err), err
     assert "Reading notes" not in err
     TuneIndex.build(None, tokenizer, TRAIN, unfold_repeats=False)
-    assert "Indexing tunes, notes as written: 100%" in capsys.readouterr().err
+    assert "Indexing tunes, notes as written: " in capsys.readouterr().err
 
 
 def test_an_index_records_the_folder_of_its_tokenizer(model, tokenizer, tmp_path, monkeypatch):
@@ -531,9 +535,10 @@ def test_an_index_normalises_each_title_once(tokenizer, monkeypatch):
     assert [index.titles[t] for t in index.setting_title] == titled and len(titled) == 8
 
 
-def test_index_shows_a_bar_while_it_reads_its_files(tokenizer, tmp_path, capsys):
+def test_index_shows_a_bar_while_it_reads_its_files(tokenizer, tmp_path, capsys, monkeypatch):
     # thesession's tunes (20,700 then, 2026-12-06) were read for 1-3 s with nothing shown
     # before "Indexing tunes"
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # a terminal: the bars show
     path = tmp_path / "corpus.abc"
     path.write_text("\n".join(TRAIN), encoding="utf-8")
     TuneIndex.build(None, tokenizer, str(path))
@@ -541,6 +546,16 @@ def test_index_shows_a_bar_while_it_reads_its_files(tokenizer, tmp_path, capsys)
     assert re.search(rf"Reading tunes: {len(TRAIN)} tunes \[", err), err
     assert err.index("Reading tunes") < err.index("Indexing tunes")
     assert read_tunes(str(path)) and capsys.readouterr().err == ""  # no label, no bar
+
+
+def test_index_draws_no_bars_into_a_log(model, tokenizer, tmp_path, capsys):
+    # `irish-tune index ... 2>log` wrote every bar's carriage-return redraws into the log
+    # (reading, indexing and embedding, minutes of them for a whole corpus), where `check`,
+    # `transpose` and `evaluate-retrieval` draw their bars on a terminal only
+    path = tmp_path / "corpus.abc"
+    path.write_text("\n".join(TRAIN), encoding="utf-8")
+    TuneIndex.build(model, tokenizer, str(path))  # capsys: stderr is not a terminal
+    assert capsys.readouterr().err == ""
 
 
 def _nan_model(model, *parts: str):
