@@ -69,6 +69,46 @@ def test_a_second_signal_ends_the_process_at_once_with_the_first_ones_line(
     assert exits == [status, status] and capsys.readouterr().err == ""
 
 
+class _Stream:
+    """A standard stream whose flush raises ``error`` (its reader gone, or closed), if any, and
+    otherwise counts the flush."""
+
+    def __init__(self, error: Exception | None) -> None:
+        self.error = error
+        self.flushes = 0
+
+    def flush(self) -> None:
+        if self.error is not None:
+            raise self.error
+        self.flushes += 1
+
+
+@pytest.mark.parametrize(
+    "stdout_error, stderr_error",
+    [
+        (BrokenPipeError(32, "Broken pipe"), None),
+        (None, ValueError("I/O operation on closed file.")),
+        (BrokenPipeError(32, "Broken pipe"), OSError(5, "Input/output error")),
+    ],
+)
+def test_leaving_with_a_stream_that_cannot_be_flushed_keeps_the_stops_status(
+    monkeypatch, exits, stdout_error, stderr_error
+):
+    """``train.py ... | head -1`` then Ctrl-C: flushing the broken stdout raised out of the
+    atexit callback ("Exception ignored ..."), which never reached its `os._exit`."""
+    out, err = _Stream(stdout_error), _Stream(stderr_error)
+    monkeypatch.setattr(interrupts.sys, "stdout", out)
+    monkeypatch.setattr(interrupts.sys, "stderr", err)
+    stops = interrupts.SignalStops("train.py")
+    with pytest.raises(KeyboardInterrupt):
+        stops(signal.SIGINT, None)
+    stops.said = True
+    with pytest.raises(_Exited):
+        stops.leave()
+    assert exits == [130]
+    assert (out.flushes > 0, err.flushes > 0) == (stdout_error is None, stderr_error is None)
+
+
 def test_install_handles_sighup_so_a_closed_terminal_ends_a_run_in_one_line(monkeypatch):
     """Python's own SIGHUP handling ended a run at once, without a word (status -1)."""
     installed = {}

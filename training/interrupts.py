@@ -13,10 +13,12 @@ Standard library only: the script installs it before anything heavy is imported.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import signal
 import sys
 from types import FrameType
+from typing import TextIO
 
 __all__ = ["HungUp", "SignalStops", "Terminated", "exit_status", "stop_line"]
 
@@ -111,15 +113,16 @@ class SignalStops:
         """End a process whose stop was said with the stop's status, skipping the interpreter's
         finalization: atexit callbacks (ending trackers, removing temporary files) have run, its
         streams are flushed here, and ``logging``'s shutdown (registered before `install`) is
-        called in its place. A run that did not stop on a signal exits as usual."""
+        called in its place. A stream that cannot be flushed (its reader gone, ``train.py |
+        head -1``, or closed) is passed over (`_flush`): the process still leaves with the
+        stop's status. A run that did not stop on a signal exits as usual."""
         if self.first is None or not self.said or os.getpid() != self.pid:
             return
         logging = sys.modules.get("logging")
         if logging is not None:
             logging.shutdown()
         for stream in (sys.stdout, sys.stderr):
-            if stream is not None:
-                stream.flush()
+            _flush(stream)
         os._exit(exit_status(self.first))
 
     def unraisable(self, unraisable: sys.UnraisableHookArgs) -> None:
@@ -141,6 +144,18 @@ class SignalStops:
         if self.loud and not self.said:
             print(f"{self.program}: {stop_line(self.first)}", file=sys.stderr, flush=True)
         os._exit(exit_status(self.first))
+
+
+def _flush(stream: TextIO | None) -> None:
+    """Flush ``stream`` if it can be: one whose reader is gone (a broken pipe) or that is closed
+    raised out of `SignalStops.leave`, an atexit callback, where Python printed it ("Exception
+    ignored in atexit callback") and went on to the finalization `leave` is there to skip; what
+    the stream held has no reader either way."""
+    if stream is None:
+        return
+    # BrokenPipeError is an OSError; flushing a closed file is a ValueError
+    with contextlib.suppress(OSError, ValueError):
+        stream.flush()
 
 
 def _usual_handling(signum: int, frame: FrameType | None) -> None:
