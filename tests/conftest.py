@@ -22,6 +22,13 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 # servers the tests start in fresh processes.
 _GRADIO_CACHE = tempfile.mkdtemp(prefix="modeling-irish-tests-gradio-")
 os.environ["GRADIO_TEMP_DIR"] = _GRADIO_CACHE
+# torch's inductor and triton read their cache folders when torch is imported (an empty
+# <tmp>/torchinductor_<user> was made even by a run that compiled nothing) or when they compile:
+# without these, a test run left that shared folder behind. Set here, before any test module
+# imports torch, they also reach the processes the tests start.
+_TORCH_CACHE = tempfile.mkdtemp(prefix="modeling-irish-tests-torch-")
+os.environ["TORCHINDUCTOR_CACHE_DIR"] = os.path.join(_TORCH_CACHE, "inductor")
+os.environ["TRITON_CACHE_DIR"] = os.path.join(_TORCH_CACHE, "triton")
 
 # `HYPOTHESIS_PROFILE=ci` (set by .ci/run): the same examples on every run, so that a red CI run
 # is the code's doing and not the draw's; no example database written into the tree.
@@ -33,6 +40,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     shutil.rmtree(_MODULES_CACHE, ignore_errors=True)
     shutil.rmtree(_GRADIO_CACHE, ignore_errors=True)
+    shutil.rmtree(_TORCH_CACHE, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)

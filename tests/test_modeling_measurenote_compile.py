@@ -14,6 +14,8 @@ from tokenization.tokenization_abc import AbcTokenizer
 #: value checks, the measure count (a data-dependent shape) and the CPU GRU kernels' in-place
 #: writes
 MAX_GRAPH_BREAKS = 15
+#: where torch keeps its compile caches (conftest sets them for the test session)
+_TORCH_CACHE_VARIABLES = ("TORCHINDUCTOR_CACHE_DIR", "TRITON_CACHE_DIR")
 
 
 def _model_and_batch() -> tuple[MeasureNoteForCausalLM, dict]:
@@ -38,3 +40,32 @@ def test_compiled_forward_gives_the_eager_outputs_and_breaks_no_more_often():
         compiled = torch.compile(model, backend="eager")(**batch, use_cache=False)
     torch.testing.assert_close(compiled.logits, eager.logits, atol=1e-5, rtol=0)
     torch.testing.assert_close(compiled.loss, eager.loss, atol=1e-5, rtol=0)
+
+
+@pytest.mark.slow
+def test_a_run_of_the_compile_test_leaves_no_inductor_cache_in_the_temp_folder(tmp_path):
+    """torch made its inductor cache, ``<tmp>/torchinductor_<user>``, and left it there after
+    the test run: conftest points it (and triton's) at a session folder it removes."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in _TORCH_CACHE_VARIABLES}
+    env["TMPDIR"] = str(temp)
+    compiled = test_compiled_forward_gives_the_eager_outputs_and_breaks_no_more_often
+    test = f"{Path(__file__).name}::{compiled.__name__}"
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "slow", test],
+        cwd=Path(__file__).parent,
+        env=env,
+        capture_output=True,
+        encoding="utf-8",
+        timeout=600,
+    )
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    assert "1 passed" in run.stdout
+    assert not list(temp.glob("torchinductor_*"))
+    assert not list(temp.glob("modeling-irish-tests-*"))  # conftest's folders, removed
