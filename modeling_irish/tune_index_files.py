@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 import os
+import shlex
 from pathlib import Path
 from typing import Any, Optional, TypeGuard, Union
 
@@ -402,11 +403,18 @@ def read_index(path: Union[str, os.PathLike]) -> tuple[dict[str, Any], dict[str,
     a save's process still running, or one of another machine, whose process this one cannot
     see: named, `_half_saved`) is a `FileNotFoundError` naming the writer's folder and saying
     what to do. A file missing or damaged is a `ValueError` (`FileNotFoundError`)
-    naming it."""
+    naming it. A whole index read beside the folder of a save killed before its swap (or of
+    one killed after it, or overtaken) has that folder cleared after the read
+    (`_clear_killed_saves`), or named in a warning."""
     path = os.fspath(path)
     with load_lock(path):
-        if not _interrupted(path):
-            return _read_index_files(path)
+        whole = not _interrupted(path)
+        if whole:
+            found, killed = _read_index_files(path), dead_writer_folders(path, _WRITER)
+    if whole:
+        if killed:  # after the read: the save's lock cannot be taken while the load holds its own
+            _clear_killed_saves(path, killed)
+        return found
     cause = ""
     try:  # never made: a folder removed since it was looked at is not there to load (nor mend)
         with save_lock(path, make=False):
@@ -420,6 +428,33 @@ def read_index(path: Union[str, os.PathLike]) -> tuple[dict[str, Any], dict[str,
         if writers and not os.path.isfile(os.path.join(path, INDEX_FILE)):
             raise FileNotFoundError(_half_saved(path, writers, cause))
         return _read_index_files(path)
+
+
+def _clear_killed_saves(path: str, killed: list[str]) -> None:
+    """Clear the writers' folders ``killed`` that saves killed in the index folder ``path``
+    left beside the whole index a load has just read (`_finish_stopped_saves`), each named in
+    a warning: a save's lock is taken without waiting, for another save (which clears them
+    itself) or other loads may hold it. Left when it cannot be taken, or in a folder this user
+    may not write: a warning names them and says how to remove them."""
+    try:
+        with save_lock(path, make=False, wait_s=0.0):
+            _finish_stopped_saves(path)
+    except OSError as err:
+        left = [writer for writer in killed if os.path.isdir(writer)]
+        if left:
+            logger.warning(
+                "%s holds the files of a killed save of the index (%s), which cannot be "
+                "removed now (%s); the index is whole without them: remove them with "
+                "rm -r %s, or the next save of the index will",
+                path,
+                ", ".join(os.path.basename(writer) for writer in left),
+                err.strerror or err,
+                " ".join(shlex.quote(writer) for writer in left),
+            )
+        return
+    for writer in killed:
+        if not os.path.lexists(writer):
+            logger.warning("removed %s, which a killed save of the index left", writer)
 
 
 def _read_index_files(path: str) -> tuple[dict[str, Any], dict[str, np.ndarray]]:

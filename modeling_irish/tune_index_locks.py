@@ -45,12 +45,14 @@ SAVE_LOCK_WAIT_S = 120.0
 
 
 @contextlib.contextmanager
-def save_lock(path: str, make: bool = True) -> Iterator[None]:
+def save_lock(path: str, make: bool = True, wait_s: Optional[float] = None) -> Iterator[None]:
     """Hold the index folder ``path`` (made if need be; not when ``make`` is False, for a load
     that mends a folder, where one not there is a `FileNotFoundError`) for one save: an
     exclusive `fcntl.flock` of its `_LOCK` file, which holds this process's id and machine
     (`_holder`) for a save that waits meanwhile (and says so in a warning) or gives up after
-    `SAVE_LOCK_WAIT_S` seconds, with an `OSError` naming the folder and the process that holds it.
+    ``wait_s`` seconds (None: `SAVE_LOCK_WAIT_S`), with an `OSError` naming the folder and the
+    process that holds it (0: a `BlockingIOError` at once, unsaid, for a load that only tidies
+    the folder).
     The lock ends with the process that holds it, killed or not; the file is removed when the save
     ends (or when its flock fails for another reason than a file system without locks, if this save
     made it), and so is the folder if this save made it and failed (nothing else in it).
@@ -61,7 +63,8 @@ def save_lock(path: str, make: bool = True) -> Iterator[None]:
     >>> os.listdir("example-locked")  # the save ended: no lock file left
     []
     """
-    deadline, waited, made = time.monotonic() + SAVE_LOCK_WAIT_S, False, False
+    wait_s = SAVE_LOCK_WAIT_S if wait_s is None else wait_s
+    deadline, waited, made = time.monotonic() + wait_s, False, False
     lock = os.path.join(path, _LOCK)
     while True:
         if make:
@@ -77,6 +80,9 @@ def save_lock(path: str, make: bool = True) -> Iterator[None]:
         try:
             _flock(handle, exclusive=True)
         except BlockingIOError:
+            if not wait_s:
+                os.close(handle)
+                raise BlockingIOError(errno.EAGAIN, "another save or a load holds it") from None
             cannot = f"cannot save the index into {path}"
             waited = _wait_for_holder(handle, path, deadline, waited, cannot, "another save")
             continue

@@ -8,6 +8,8 @@ import errno
 import logging
 import os
 import shutil
+import subprocess
+import sys
 import threading
 
 import numpy as np
@@ -15,7 +17,7 @@ import pytest
 
 from modeling_irish import tune_index_files, tune_index_locks
 from modeling_irish.tune_index_files import INDEX_FILE, read_index, write_index
-from tokenization.writer_folders import own_writer_name
+from tokenization.writer_folders import own_writer_name, process_start, this_host
 
 ARRAYS = {name: np.arange(2) for name in tune_index_files.INDEX_ARRAYS} | {"dur_flat": None}
 INFO = {"format": 3, "titles": ["The Butterfly"]}
@@ -466,3 +468,53 @@ def test_two_saves_left_half_aside_are_both_put_back(tmp_path, monkeypatch, capl
     assert _whole(folder) == "old"
     assert not [n for n in _names(folder) if n.startswith(".tune_index")]
     assert not caplog.records
+
+
+def _killed_save(folder) -> str:
+    """A writer's folder in ``folder`` as a save killed while it wrote its new files left it:
+    named for a process that has ended (a finished child's id, with a start time no process
+    of that id has, should the id be reused)."""
+    child = subprocess.Popen([sys.executable, "-c", ""])
+    child.wait()  # ended and reaped: no process has its id until it is reused
+    writer = folder / f".tune_index.tmp-{child.pid}.1@{this_host()}"
+    (writer / "new").mkdir(parents=True)
+    (writer / "old").mkdir()
+    (writer / "new" / "pitch_flat.npy").write_bytes(b"half written")
+    return str(writer)
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="needs /proc")
+def test_a_load_clears_a_killed_saves_folder_and_leaves_a_running_ones(tmp_path, caplog):
+    # a build killed (SIGKILL) before its swap left .tune_index.tmp-<pid>...: loads read the
+    # index beside it and kept it, unsaid, until the next save
+    folder = tmp_path / "idx"
+    write_index(folder, ARRAYS, INFO)
+    killed = _killed_save(folder)
+    live = os.getppid()  # alive while this test runs: its folder is a save under way
+    running = folder / f".tune_index.tmp-{live}.{process_start(live)}@{this_host()}"
+    (running / "new").mkdir(parents=True)
+    caplog.set_level(logging.WARNING)
+    assert read_index(folder)[0]["titles"] == INFO["titles"]
+    assert not os.path.exists(killed) and (running / "new").is_dir()
+    assert f"removed {killed}, which a killed save of the index left" in caplog.text
+    assert str(running) not in caplog.text
+
+
+def test_a_load_that_cannot_take_the_lock_names_a_killed_saves_folder(tmp_path, caplog):
+    # another load holds the folder: this one neither waits nor clears, but says what to do
+    folder = tmp_path / "idx"
+    write_index(folder, ARRAYS, INFO)
+    killed = _killed_save(folder)
+    caplog.set_level(logging.WARNING)
+    with tune_index_locks.load_lock(str(folder)):
+        assert read_index(folder)[0]["titles"] == INFO["titles"]
+    assert os.path.isdir(killed)
+    assert (
+        f"{folder} holds the files of a killed save of the index ({os.path.basename(killed)}), "
+        "which cannot be removed now (another save or a load holds it); the index is whole "
+        f"without them: remove them with rm -r {killed}, or the next save of the index will"
+    ) in caplog.text
+    read_index(folder)  # the next load, alone, clears it
+    assert _names(folder) == sorted(f"{name}.npy" for name in ARRAYS if name != "dur_flat") + [
+        INDEX_FILE
+    ]
