@@ -154,8 +154,8 @@ def _sampling_args(parser: argparse.ArgumentParser, command: str) -> None:
     parser.add_argument(
         "--key",
         default=None,
-        help="key to write in: a tonic and an optional mode, e.g. D, Bb or 'E dorian' (no "
-        "explicit accidentals, exp, clef or none; default: "
+        help="key to write in: a tonic and an optional mode, e.g. D, Bb ('B flat') or 'E dorian' "
+        "(no explicit accidentals, exp, clef or none; default: "
         + ("the prompt's, else " if prompted else "")
         + "D major)",
     )

@@ -101,8 +101,9 @@ def add_transpose_args(parser: argparse.ArgumentParser) -> None:
         "--key",
         default=None,
         help="key to write every tune in: a tonic and an optional mode, e.g. G, Ador, 'E dorian' "
-        "or F#m, of each tune's mode (a tune of another mode is named and left out), its notes "
-        "moved by the nearest interval, a tritone down (F to B goes down 6 semitones); default: "
+        "or F#m ('B flat', 'F sharp minor' read as Bb, F#m), of each tune's mode (a tune of "
+        "another mode is named and left out), its notes moved by the nearest interval, a "
+        "tritone down (F to B goes down 6 semitones); default: "
         "each tune normalised as the training corpus is, on the white keys of its mode "
         "(K:Ddor for a D or E dorian tune), its own key kept in Z:",
     )

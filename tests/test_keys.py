@@ -272,3 +272,21 @@ def test_a_key_that_is_no_key_name_is_echoed_cut():
     message = str(caught.value)
     assert message.startswith("key '" + "H" * 40 + "...' (500 characters) is not a key name")
     assert "H" * 41 not in message
+
+
+@pytest.mark.parametrize(
+    ("spelled", "name"),
+    [
+        ("B flat", "Bb major"),
+        ("b flat minor", "Bb minor"),
+        ("F sharp minor", "F# minor"),
+        ("E\u266d", "Eb major"),
+        ("C\u266f dorian", "C# dorian"),
+        (" A Flat ", "Ab major"),
+    ],
+)
+def test_a_key_with_its_accidental_spelled_out_is_read(spelled, name):
+    # a musician types --key 'B flat' (or B♭): it was refused as no key name
+    from tokenization.keys import check_key
+
+    assert check_key(spelled).name == name

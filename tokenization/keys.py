@@ -366,21 +366,41 @@ def parse_key(text: str) -> Key:
 #: (`mode_name`) or nothing.
 _KEY_NAME = re.compile(r"\s*[A-Ga-g][#b]?\s*(?P<mode>[A-Za-z]*)\s*")
 
+#: A tonic's accidental spelled as a musician says it (``B flat``, ``F sharp minor``) or with
+#: the music signs (``B♭``, ``F♯``): `check_key` reads it as ABC's ``b`` or ``#``.
+_SPELLED_ACCIDENTAL = re.compile(r"^(\s*[A-Ga-g])(?:\s*(flat|sharp)\b|(♭|♯))", re.IGNORECASE)
+
+
+def _abc_accidental(key: str) -> str:
+    """``key`` with a tonic's spelled accidental written as ABC writes it (``"B flat"`` ->
+    ``"Bb"``, ``"F♯ minor"`` -> ``"F# minor"``); any other text unchanged.
+
+    >>> _abc_accidental("B flat"), _abc_accidental("f sharp minor"), _abc_accidental("Bb")
+    ('Bb', 'f# minor', 'Bb')
+    """
+    found = _SPELLED_ACCIDENTAL.match(key)
+    if found is None:
+        return key
+    flat = (found[2] or found[3]).lower() in ("flat", "♭")
+    return found[1] + ("b" if flat else "#") + key[found.end() :]
+
 
 def check_key(key: str) -> Key:
     """The `Key` that ``key`` names: a tonic and an optional mode (``"D"``, ``"Bb"``,
-    ``"E dorian"``, ``"F#m"``); a `ValueError` for anything else a ``K:`` field may hold
+    ``"E dorian"``, ``"F#m"``; the accidental also spelled out, ``"B flat"``, ``"F♯ minor"``,
+    `_abc_accidental`); a `ValueError` for anything else a ``K:`` field may hold
     (explicit accidentals, ``exp``, a clef, ``none``), which the tune, written with the key's
     own signature, would silently drop.
 
-    >>> check_key("E dorian").name, check_key("Bbm").name
-    ('E dorian', 'Bb minor')
+    >>> check_key("E dorian").name, check_key("Bbm").name, check_key("B flat").name
+    ('E dorian', 'Bb minor', 'Bb major')
     >>> check_key("D ^g")
     Traceback (most recent call last):
     ...
     ValueError: key 'D ^g' is not a key name: give a tonic and an optional mode, e.g. 'D', ...
     """
-    found = _KEY_NAME.fullmatch(key)
+    abc_key = _abc_accidental(key)
+    found = _KEY_NAME.fullmatch(abc_key)
     mode = found["mode"] if found else ""
     try:
         known = found is not None and (not mode or mode_name(mode) is not None)
@@ -392,7 +412,7 @@ def check_key(key: str) -> Key:
             "'Bb', 'E dorian' or 'F# minor' (no accidentals, exp, clef or none: tunes are "
             "written in the key's own signature)"
         )
-    return parse_key(key)
+    return parse_key(abc_key)
 
 
 def standard_key(key: Key) -> Key:
