@@ -117,7 +117,7 @@ def cross_check(tune: AbcTune, text: str) -> str:
     return "differs"
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--examples", type=non_negative_int, default=3, help="tunes named per kind")
     parser.add_argument("--music21", action="store_true", help="cross-check with music21")
@@ -125,7 +125,7 @@ def main() -> None:
         "--passing-sample", type=share, default=0.0, help="share of passing tunes cross-checked"
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the passing sample")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     rng = random.Random(args.seed)
     checks: dict[str, Counter] = {}
     differing: list[str] = []

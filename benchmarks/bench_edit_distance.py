@@ -21,12 +21,12 @@ from modeling_irish.cli import positive_int
 from modeling_irish.edit_distance import EditDistanceRanker
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--gallery", type=positive_int, default=20_000, help="gallery tunes")
     parser.add_argument("--query-notes", type=positive_int, default=30, help="notes per query")
     parser.add_argument("--repeats", type=positive_int, default=20, help="timed queries")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     rng = np.random.default_rng(0)
     gallery = [
         rng.integers(55, 80, int(rng.integers(90, 150))).tolist() for _ in range(args.gallery)

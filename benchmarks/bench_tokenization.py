@@ -83,7 +83,7 @@ def peak_memory_child(corpus: str) -> None:
     print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--corpus", type=existing_file, default=DEFAULT_CORPUS, help="ABC tunebook to tokenize"
@@ -92,7 +92,7 @@ def main() -> None:
         "--sample", type=positive_int, default=200, help="tunes parsed by both music21 and us"
     )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.child:
         peak_memory_child(args.corpus)
         return

@@ -505,11 +505,10 @@ def test_abc2midi_that_hangs_fails_one_tune_or_names_the_file(tmp_path, monkeypa
 # --- each script end to end at its smallest settings: a benchmark no test runs rots silently ---
 
 
-def test_bench_edit_distance_prints_the_median_time_of_a_query(monkeypatch, capsys):
+def test_bench_edit_distance_prints_the_median_time_of_a_query(capsys):
     bench = load_benchmark("bench_edit_distance")
     argv = ["--gallery", "20", "--query-notes", "8", "--repeats", "2"]
-    monkeypatch.setattr(sys, "argv", ["bench_edit_distance.py", *argv])
-    bench.main()
+    bench.main(argv)
     out = capsys.readouterr().out
     found = re.fullmatch(r"gallery 20 tunes, query 8 notes: ([\d.]+) ms/query \(median\)\n", out)
     assert found, out
@@ -566,14 +565,11 @@ def test_corpus_start_methods_loads_the_same_splits_each_way(tmp_path, capsys):
 
 
 @pytest.mark.slow  # music21's parse and two datasets.map runs: ~50 s on a loaded 2-core host
-def test_bench_tokenization_prints_each_reader_s_rate_and_the_speed_up(
-    tmp_path, monkeypatch, capsys
-):
+def test_bench_tokenization_prints_each_reader_s_rate_and_the_speed_up(tmp_path, capsys):
     tunes = [synthetic_tune(i, f"Reel {i}", i, seed=i) for i in range(1, 5)]
     corpus = _write(tmp_path / "book.abc", tunes)
     bench = load_benchmark("bench_tokenization")
-    monkeypatch.setattr(sys, "argv", ["bench_tokenization.py", "--corpus", corpus, "--sample", "2"])
-    bench.main()
+    bench.main(["--corpus", corpus, "--sample", "2"])
     out = capsys.readouterr().out
     assert out.startswith(f"corpus: {corpus} (4 tunes, 0 unreadable); vocab build ")
     rows = [line.strip("|").split("|") for line in out.splitlines() if line.startswith("| ")]
