@@ -20,6 +20,7 @@ import os
 import resource
 import tempfile
 import time
+from collections.abc import Callable
 
 import _paths  # noqa: F401  (the repository on sys.path)
 
@@ -54,18 +55,23 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     write = to_midi if args.format == "midi" else to_musicxml
-    path = os.path.join(tempfile.mkdtemp(), "t.mid" if args.format == "midi" else "t.musicxml")
-    write("X:1\nL:1/8\nK:D\nDEFG|]\n", path)  # music21's import, not timed
-    for name in args.cases:
-        start = time.perf_counter()
-        try:
-            write(CASES[name], path)
-            said = f"{time.perf_counter() - start:.2f} s"
-        except Exception as err:  # noqa: BLE001 (what a case ends in is the figure)
-            said = f"{type(err).__name__} after {time.perf_counter() - start:.2f} s"
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
-        print(f"{name}: {said}, peak RSS {peak} MiB, load {os.getloadavg()[0]:.1f}", flush=True)
-    os.remove(path)
+    with tempfile.TemporaryDirectory() as folder:  # nothing left in /tmp, whatever a case does
+        path = os.path.join(folder, "t.mid" if args.format == "midi" else "t.musicxml")
+        write("X:1\nL:1/8\nK:D\nDEFG|]\n", path)  # music21's import, not timed
+        for name in args.cases:
+            print(f"{name}: {timed_case(write, CASES[name], path)}", flush=True)
+
+
+def timed_case(write: Callable[[str, str], object], text: str, path: str) -> str:
+    """The time ``write(text, path)`` took (or the error it ended in), the peak RSS and load."""
+    start = time.perf_counter()
+    try:
+        write(text, path)
+        said = f"{time.perf_counter() - start:.2f} s"
+    except Exception as err:  # noqa: BLE001 (what a case ends in is the figure)
+        said = f"{type(err).__name__} after {time.perf_counter() - start:.2f} s"
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    return f"{said}, peak RSS {peak} MiB, load {os.getloadavg()[0]:.1f}"
 
 
 if __name__ == "__main__":

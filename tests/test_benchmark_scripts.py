@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 import sys
+import tempfile
 from collections import Counter
 from pathlib import Path
 from types import ModuleType
@@ -536,7 +537,11 @@ def test_bench_evaluate_generation_times_each_stage_of_the_training_side(tmp_pat
 
 
 @pytest.mark.parametrize("format_", ["midi", "musicxml"])
-def test_bench_render_says_the_time_or_the_error_of_each_case(format_, capsys):
+def test_bench_render_says_the_time_or_the_error_of_each_case(
+    format_, tmp_path, monkeypatch, capsys
+):
+    """It also left an empty mkdtemp() folder in /tmp on every run (it removed only the file)."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     bench = load_benchmark("bench_render")
     cases = ["P:(AB)12", "K changes 200"]
     bench.main(["--cases", *cases, "--format", format_])
@@ -548,6 +553,7 @@ def test_bench_render_says_the_time_or_the_error_of_each_case(format_, capsys):
         )
         assert found, line  # a time, not "SomeError after ..."
         assert int(found.group(2)) > 0
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_corpus_start_methods_loads_the_same_splits_each_way(tmp_path, capsys):
