@@ -605,3 +605,80 @@ def test_bench_generation_prints_the_rate_of_each_batch_size_and_the_validity(tm
     shares = re.findall(r"^  (checker|ours|music21|abc2midi) +([\d.]+)$", out, re.M)
     assert {name for name, _ in shares} >= {"checker", "ours", "music21"}
     assert all(0 <= float(share) <= 1 for _, share in shares)
+
+
+def _fitting_and_missing_bar_line() -> list[str]:
+    """A 4/4 tune whose bars all fit, and one with a bar line left out (a bar of 16 eighths)."""
+    fits = "X:1\nT:Fits\nM:4/4\nL:1/8\nK:D\nDEFG ABcd|dcBA GFED|]\n"
+    missing = "X:2\nT:Missing\nM:4/4\nL:1/8\nK:D\nDEFG ABcd|dcBA GFED|DEFG ABcd dcBA GFED|"
+    missing += "DEFG ABcd|dcBA GFED|]\n"
+    return [fits, missing]
+
+
+def test_bar_check_books_prints_a_row_a_book_and_the_kind_of_each_failing_tune(
+    tmp_path, monkeypatch, capsys
+):
+    bench = load_benchmark("bar_check_books")
+    book = Path(_write(tmp_path / "tiny.abc", _fitting_and_missing_bar_line()))
+    monkeypatch.setattr(bench, "BOOKS", ("tiny",))  # not music21's two whole books
+    monkeypatch.setattr(bench, "music21_collection_files", lambda name: [book])
+    bench.main(["--examples", "1"])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("| book | tunes | parsed (meter) | bars fit | share | header meter")
+    row = [cell.strip() for cell in lines[2].strip("|").split("|")]
+    assert row[:5] == ["tiny", "2", "2", "1", "50.0%"]
+    assert dict(zip(bench.KINDS, map(int, row[5:]))) == {
+        kind: int(kind == "missing bar line") for kind in bench.KINDS
+    }
+    problem = "bar 3: 16 of 8 eighths in 4/4 (long)"
+    assert lines[3:] == [f"- missing bar line: tiny tiny.abc X:2 Missing: {problem}"]
+
+
+def test_other_abc_collections_counts_a_collection_and_names_its_failing_tunes(
+    tmp_path, monkeypatch, capsys
+):
+    bench = load_benchmark("other_abc_collections")
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    _write(folder / "tiny.abc", _fitting_and_missing_bar_line())
+    monkeypatch.setattr(bench, "corpus_folder", lambda name: folder)  # not music21's corpus
+    results = bench.main(["tiny", "--examples", "1"])
+    counts = results["tiny"]
+    assert {k: counts[k] for k in ("tunes", "read", "bar-checked", "bars fit", "loader kept")} == {
+        "tunes": 2,
+        "read": 2,
+        "bar-checked": 2,
+        "bars fit": 1,
+        "loader kept": 2,
+    }
+    assert counts["abc2midi agrees"] == 0  # not asked
+    assert sum(counts["kinds"].values()) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("tiny: {'tunes': 2, ")
+    assert out[1] == f"  failing tunes by kind: {counts['kinds']}"
+    assert out[2:] == [f"  - {next(iter(counts['kinds']))}: tiny.abc X:2 Missing"]
+
+
+def test_corpus_scaling_times_check_at_each_scale_of_distinct_copies(tmp_path, capsys):
+    tunes = [synthetic_tune(i, f"Reel {i}", i, seed=i) for i in range(1, 4)]
+    corpus = _write(tmp_path / "book.abc", tunes)
+    out_dir = tmp_path / "scaled"
+    argv = ["--corpus", corpus, "--out-dir", str(out_dir), "--scales", "1", "2"]
+    rows = load_benchmark("corpus_scaling").main(
+        [*argv, "--copies", "distinct", "--cases", "check"]
+    )
+    assert [(r["copies"], r["scale"], r["case"], r["tunes"]) for r in rows] == [
+        ("distinct", 1, "check", 3),
+        ("distinct", 2, "check", 6),
+    ]
+    assert all(r["wall"] > 0 and r["cpu"] > 0 and r["rss"] > 0 for r in rows)
+    scaled = (out_dir / "distinct2x.abc").read_text(encoding="utf-8")
+    assert scaled.count("X:") == 6 and len(set(re.findall(r"^X: ?(\d+)", scaled, re.M))) == 6
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("| copies | case | scale | tunes | wall (s) |")
+    table = [[c.strip() for c in line.strip("|").split("|")] for line in lines[2:]]
+    assert [row[:4] for row in table] == [
+        ["distinct", "check", "1x", "3"],
+        ["distinct", "check", "2x", "6"],
+    ]
+    assert table[0][6] == "1.00"
