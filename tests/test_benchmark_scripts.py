@@ -682,3 +682,35 @@ def test_corpus_scaling_times_check_at_each_scale_of_distinct_copies(tmp_path, c
         ["distinct", "check", "2x", "6"],
     ]
     assert table[0][6] == "1.00"
+
+
+def _table_rows(out: str, first_cell: str) -> list[list[str]]:
+    """The cells of each markdown table row of ``out`` whose first cell is ``first_cell``."""
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in out.splitlines()]
+    return [row for row in rows if row[0] == first_cell]
+
+
+def test_music21_round_trip_counts_what_music21_makes_of_each_decoded_tune(tmp_path, capsys):
+    tunes = [synthetic_tune(i, f"Reel {i}", i, seed=i) for i in range(1, 5)]
+    corpus = _write(tmp_path / "book.abc", tunes)
+    load_benchmark("music21_round_trip").main(
+        ["--corpus", corpus, "--sample", "3", "--examples", "1"]
+    )
+    out = capsys.readouterr().out
+    assert re.match(r"3 tunes in \d+ s\n", out), out[:200]
+    # plain random reels: music21 reads each decoded tune as ours does (abc2midi not asked)
+    assert _table_rows(out, "book.abc") == [["book.abc", "3", "0", "3 (100.00%)", "0", "0", "0"]]
+
+
+@pytest.mark.skipif(shutil.which("abc2midi") is None, reason="abc2midi is not installed")
+def test_midi_vs_abc2midi_tallies_each_sampled_tune_once(tmp_path, capsys):
+    tunes = [synthetic_tune(i, f"Reel {i}", i, seed=i) for i in range(1, 5)]
+    corpus = _write(tmp_path / "book.abc", tunes)
+    load_benchmark("midi_vs_abc2midi").main(
+        ["--corpus", corpus, "--sample", "3", "--examples", "1"]
+    )
+    out = capsys.readouterr().out
+    assert re.match(r"3 tunes in \d+ s\n", out), out[:200]
+    # plain random reels: both render the same notes, so no cause is named
+    assert _table_rows(out, "book.abc") == [["book.abc", "3", "3 (100.0%)", *["0"] * 6]]
+    assert out.endswith("causes of the differences (and failures):\n")
