@@ -511,3 +511,18 @@ def test_pitch_shift_checks_the_moved_pitch_at_the_note_and_keeps_the_written_on
     err = info.value
     assert (err.tune, err.line, err.column) == ("Top", 4, 3)
     assert err.message == "pitch 127 moves to 128, outside the MIDI range 0-127"
+
+
+def test_note_parts_cached_by_text_equal_the_match_groups():
+    """The reader's hot loop reads a note's accidental, natural pitch, letter and length from
+    one cache entry keyed by the note's text: the same as the match groups give, whether the
+    entry is new or cached (same text, same parts, even for a note read in another line)."""
+    from tokenization.abc_lexer import ACC, BODY_RE, NOTE_PARTS, note_base, note_parts
+
+    for text in ["^c'3/2", "__B,,//", "=F", "d", "_e4", "^^G,/3"]:
+        m = BODY_RE.match(text)
+        acc, nk, nl = m.group("acc", "nk", "nl")
+        expected = (ACC[acc] if acc else None, *note_base(nk), nl)
+        assert note_parts(m) == expected
+        assert NOTE_PARTS[text] == expected
+        assert note_parts(BODY_RE.match(f"|{text}", 1)) == expected

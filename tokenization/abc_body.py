@@ -13,17 +13,16 @@ import re
 from .abc_bars import bar_token
 from .abc_field_lines import field_match, strip_comment
 from .abc_lexer import (
-    ACC,
     BODY_RE,
     DECORATIONS,
     IGNORED,
     MUSIC_GROUPS,
-    NOTE_BASE,
+    NOTE_PARTS,
     QP_EQUALS_RE,
     QP_TAIL_RE,
     clipped,
     colon_ending,
-    note_base,
+    note_parts,
     repeat_start_dropped,
     stray_bar_bracket,
     unknown_decoration,
@@ -180,7 +179,7 @@ class BodyWalk(ParserState):
         # State lives in locals inside the loop (this is the parser's hot path); it is
         # written back to `self` around the rare tokens that are handled by methods.
         tokens = self.tokens
-        append, note_get, new = tokens.append, NOTE_BASE.get, tuple.__new__
+        append, parts_get, new = tokens.append, NOTE_PARTS.get, tuple.__new__
         lens, keysig, bar_acc, octave = self.lens, self.keysig, self.bar_acc, self.octave
         in_chord, pending = self.in_chord, self.pending
         carry, next_carry = self.carry, self.next_carry
@@ -193,16 +192,14 @@ class BodyWalk(ParserState):
         for m in self.body_re.finditer(line, start, end):
             kind = m.lastgroup or "bad"  # every alternative is named: `bad` takes the rest
             if kind == "note":
-                acc, nk, nl = m.group(2, 3, 4)
-                nat, letter = note_get(nk) or note_base(nk)
+                alt, nat, letter, nl = parts_get(m[0]) or note_parts(m)
                 if octave:
                     nat += octave
                 if not in_chord:
                     carry = next_carry
                     if next_carry:
                         next_carry = {}
-                if acc:
-                    alt = ACC[acc]
+                if alt is not None:
                     if kept:
                         bar_acc[letter if by_letter else nat] = alt
                     if alt < 0:
