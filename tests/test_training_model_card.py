@@ -367,3 +367,19 @@ def test_a_bare_hub_model_id_without_push_to_hub_names_no_unloadable_repository(
             text = card.read()
         assert 'path = "tunes"' not in text, task
         assert 'path = "<your-user>/tunes"  # its Hub id once uploaded' in text, task
+
+
+def test_the_tune_title_card_counts_the_tunes_its_tokenizer_dropped(tunebook, tmp_path):
+    """A tune-title run drops unreadable tunes and those over --max_length (all_results.json's
+    tokenize_report counts them), but only the MeasureNote card said how many: the tune-title
+    card gave neither the tunes per split nor the drops, so its data read as whole."""
+    out = tmp_path / "private-runs" / "tune_title"
+    flags = ["--corpus", tunebook, "--task", "tune_title", "--max_length", "500"]
+    args = parse_args([*flags, "--output_dir", str(out)])
+    os.makedirs(args.output_dir)
+    counts = {"tunes": 9, "unreadable": 1, "too_long": 2, "dropped_at": {}, "unknown": {}}
+    report = {"tokenize": {"train": counts, "validation": {**counts, "tunes": 3, "too_long": 0}}}
+    write_tune_title_card(args, MODEL, RETRIEVAL_RESULTS, report)
+    data = ModelCard.load(out / "README.md").text.split("## Training data")[1].split("##")[0]
+    assert "Tunes per split, untitled ones included: train 9, validation 3." in data
+    assert "'train': {'tunes': 9, 'unreadable': 1, 'too_long': 2}" in data

@@ -360,6 +360,24 @@ def _bases_text(args: argparse.Namespace) -> str:
     return text
 
 
+def _tokenized_text(data_report: dict | None) -> str:
+    """A tune-title card's sentences on the tunes its tokenizer read per split (before the
+    untitled ones are left out) and dropped (unreadable, or over ``--max_length``), as the
+    MeasureNote card gives them; "" without a tokenizer report.
+
+    >>> _tokenized_text({"tokenize": {"train": {"tunes": 5, "unreadable": 0, "too_long": 2}}})
+    " Tunes per split, untitled ones included: train 5. Tokenizer drops: {'train': {'tunes': 5, 'unreadable': 0, 'too_long': 2}}."
+    """  # noqa: E501
+    report = (data_report or {}).get("tokenize")
+    if not report:
+        return ""
+    sizes = ", ".join(f"{split} {counts['tunes']}" for split, counts in report.items())
+    return (
+        f" Tunes per split, untitled ones included: {sizes}. "
+        f"Tokenizer drops: {drop_counts(report)}.{unknown_note(report)}"
+    )
+
+
 def write_tune_title_card(
     args: argparse.Namespace, model: Any, results: dict, data_report: dict | None = None
 ) -> None:
@@ -413,7 +431,7 @@ def write_tune_title_card(
         model_name=card_name(args),
         evaluations=retrieval_evaluations(args, results),
         data=f"Source: {sources}. Untitled tunes (x, Gan Ainm) left out. "
-        f"{run_split_rule(args, data_report)}",
+        f"{run_split_rule(args, data_report)}{_tokenized_text(data_report)}",
         hyperparameters=hyper,
         hyperparameters_note=changes_text(results),
         **tune_title_tables(results),
