@@ -276,8 +276,10 @@ def _score_tunes(
                 said.warn(_SKIPPED, reason, "skipped a tune: %s", where)
                 continue
             warnings = enc.tune.warnings
-            if hasattr(item, "own_warnings"):  # a RawTune: not what its file said once
-                warnings = item.own_warnings(warnings)
+            if warnings and hasattr(item, "read_warnings"):  # a RawTune: read again at the
+                # file's lines, as `irish-tune check` says them (its errors, of the tune read
+                # at line 1, go to `locate`), less what its file said once
+                warnings = item.read_warnings()
             if warnings:
                 _warn_changed(said, _tune_place(item, n), enc.tune, warnings)
             unknown.add(enc.unknown_values())
@@ -300,9 +302,9 @@ def _tune_place(item: Any, n: int) -> str:
 
 def _warn_changed(said: CappedWarnings, where: str, tune: Any, warnings: list[str]) -> None:
     """Name, in ``said``, a tune that the reader did not read exactly as written, with what
-    it changed (its ``warnings``, a `RawTune`'s less what its file said once,
-    `RawTune.own_warnings`; the lines they name count in the tune's own text; counted by the
-    first): the tune is scored as read, only part of what it holds."""
+    it changed (its ``warnings``; a `RawTune`'s at the lines of its file, less what its file
+    said once, `RawTune.read_warnings`; counted by the first): the tune is scored as read,
+    only part of what it holds."""
     title = f" {tune.title!r}" if tune.title else ""
     message = "scored as read, not as written: %s%s: %s"
     said.warn(_CHANGED, masked(warnings[0]), message, where, title, "; ".join(warnings))

@@ -402,6 +402,23 @@ def test_a_tune_read_only_in_part_is_named_and_many_are_counted(model_dir, tmp_p
     )
 
 
+def test_what_the_reader_changed_is_said_at_the_lines_of_the_file(model_dir, tmp_path, caplog):
+    """A later tune's warnings named the lines of its own text (``line 6, column 2``) where
+    `irish-tune check` names the file's: the same lines and columns now."""
+    book = tmp_path / "chords.abc"
+    odd = "X:4\nT:Odd\nM:4/4\nL:1/8\nK:D\nD[]FAF dFAF|\n"
+    book.write_text(TUNES[0] + "\n" + odd, encoding="utf-8")
+    said = "empty chord [] dropped (line 14, column 2)"
+    with caplog.at_level("WARNING"):
+        check_files([book])
+    assert [r.getMessage() for r in caplog.records] == [f"{book}: X:4 Odd: {said}"]
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="modeling_irish.lm_evaluation"):
+        assert main(["evaluate-lm", "--model", str(model_dir), str(book), "--json"]) == 0
+    (line,) = warnings_of(caplog, "modeling_irish.lm_evaluation")
+    assert line == f"scored as read, not as written: {book} line 9 'Odd': {said}"
+
+
 def test_many_skipped_tunes_are_named_five_then_counted(model_dir, tmp_path, capsys, caplog):
     """One warning a skipped tune flooded the terminal on a messy tunebook: the first five are
     named, then one line counts all twelve by reason, and ``skipped`` stays 12."""
