@@ -11,7 +11,7 @@ import os
 import sys
 from collections import Counter
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from irish_tune.generation_cli_args import (  # noqa: F401 - re-exported beside their runners
     add_evaluate_generation_args,
@@ -463,6 +463,7 @@ def read_train_corpus(
             f"{by_kind(Counter(read.reasons))}",
             file=sys.stderr,
         )
+    _say_not_as_written(path, read)
     return read.tunes, len(read.skipped)
 
 
@@ -488,10 +489,42 @@ def _read_train_tunes(path: str, limit: int | None) -> TrainRead:
                 read.reasons.append(getattr(item, "unreadable", "") or skip_reason(err))
                 continue
             read.tunes.append(normal.tokens)
+            _count_not_as_written(read, item, normal.warnings)
             if limit and len(read.tunes) >= limit:
                 break
     read.warnings = said
     return read
+
+
+def _count_not_as_written(read: TrainRead, item: Any, warnings: list[str]) -> None:
+    """Count in ``read.changed`` (tunes a kind) the tune ``item`` (a `RawTune`, or a text) when
+    its reader ``warnings`` (less what its file said once, `RawTune.own_warnings`) say that it
+    was not read as written, by the kinds `irish-tune check` prints (`not_as_written`)."""
+    from tokenization.reader_warnings import not_as_written
+
+    if hasattr(item, "own_warnings"):
+        warnings = item.own_warnings(warnings)
+    kinds = {kind for kind, _ in not_as_written(warnings)}
+    if kinds:
+        read.changed_tunes += 1
+    for kind in sorted(kinds):
+        read.changed[kind] = read.changed.get(kind, 0) + 1
+
+
+def _say_not_as_written(path: str, read: TrainRead) -> None:
+    """One stderr line that counts the ``--train`` tunes the reader did not read as written
+    (`_count_not_as_written`), by kind, and names the command that shows each: the figures
+    compare with them as read. Nothing when there are none."""
+    from tokenization.capped_warnings import by_kind
+
+    if not read.changed_tunes:
+        return
+    print(
+        f"irish-tune evaluate-generation: {read.changed_tunes} of the {len(read.tunes)} "
+        f"training tunes of {path} read not as written (compared with as read), by kind: "
+        f"{by_kind(Counter(read.changed))}; each is named by: irish-tune check {path}",
+        file=sys.stderr,
+    )
 
 
 def _train_cache_dir(args: argparse.Namespace) -> str | None:

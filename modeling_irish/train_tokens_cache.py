@@ -44,7 +44,7 @@ logger = logging.getLogger(__name__)
 #: The name of a cache file starts so: ``train_tokens-<key>.json``.
 TRAIN_TOKENS_PREFIX = "train_tokens-"
 #: The layout of the file (`save_train_read`); another is a miss, read again.
-_FORMAT = 1
+_FORMAT = 2
 #: The code that makes a read, beyond the corpus loader's reader (`reader_modules`): the
 #: tune's normalised tokens, the command line's sources and this reading.
 _READ_ROOTS = (
@@ -60,13 +60,17 @@ _READ_ROOTS = (
 class TrainRead:
     """What reading ``--train`` gave: each tune's normalised tokens in file order, the places
     (`RawTune.locate`) and reasons of the tunes left out, the sources without tunes and why,
-    and the warnings logged meanwhile (``{"logger", "level", "message"}``)."""
+    the warnings logged meanwhile (``{"logger", "level", "message"}``), and how many tunes
+    read were not read as written (``changed_tunes``; ``changed``: how many of each kind, as
+    `irish-tune check` names the kinds, `not_as_written`)."""
 
     tunes: list[list[Token]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
     without: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[dict[str, Any]] = field(default_factory=list)
+    changed_tunes: int = 0
+    changed: dict[str, int] = field(default_factory=dict)
 
 
 def reader_code_digest() -> str:
@@ -131,6 +135,8 @@ def save_train_read(cache_dir: str | os.PathLike, key: str, read: TrainRead) -> 
         "reasons": read.reasons,
         "without": read.without,
         "warnings": read.warnings,
+        "changed_tunes": read.changed_tunes,
+        "changed": read.changed,
     }
     target = _cache_file(cache_dir, key)
     try:
@@ -158,6 +164,8 @@ def load_train_read(cache_dir: str | os.PathLike, key: str) -> TrainRead | None:
             kept["reasons"],
             [tuple(pair) for pair in kept["without"]],
             kept["warnings"],
+            int(kept["changed_tunes"]),
+            {str(kind): int(n) for kind, n in kept["changed"].items()},
         )
     except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError) as err:
         logger.warning("--train cache %s cannot be read (%s); reading the tunes again", target, err)

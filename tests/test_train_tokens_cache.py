@@ -88,6 +88,28 @@ def test_the_warnings_of_the_read_are_said_again(tmp_path, caplog):
     assert first and [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == first
 
 
+def test_the_tunes_read_not_as_written_are_counted_cached_or_not(tmp_path, capsys):
+    """Each tune's reader warnings were dropped: a training tune read without its second voice
+    or its stray brackets was compared with as read, and nothing said so. One stderr line
+    counts them by kind and names the command that shows each, the same from the cache."""
+    from modeling_irish.generation_cli import read_train_corpus
+
+    path = tmp_path / "changed.abc"
+    voices = TRAIN[1].replace("K:G\n", "K:G\nV:1\n") + "V:2\nG4|]\n"
+    chords = TRAIN[2].replace("E2B B2A", "E2B []B2A", 1)
+    path.write_text("\n".join([TRAIN[0], voices, chords]), encoding="utf-8")
+    plain = read_train_corpus(str(path), None), capsys.readouterr().err
+    assert plain[1] == (
+        f"irish-tune evaluate-generation: 2 of the 3 training tunes of {path} read not as "
+        "written (compared with as read), by kind: {'voices dropped (only the first is read)': "
+        f"1, 'stray brackets dropped': 1}}; each is named by: irish-tune check {path}\n"
+    )
+    cache = tmp_path / "cache"
+    first = read_train_corpus(str(path), None, cache), capsys.readouterr().err
+    again = read_train_corpus(str(path), None, cache), capsys.readouterr().err
+    assert first == plain and again == plain
+
+
 def test_a_damaged_cache_file_is_said_and_read_again(train, tmp_path, capsys, caplog):
     from modeling_irish.generation_cli import read_train_corpus
 
@@ -97,7 +119,7 @@ def test_a_damaged_cache_file_is_said_and_read_again(train, tmp_path, capsys, ca
     entry.write_text('{"format": 1, "vocab": [', encoding="utf-8")
     assert read_train_corpus(train, None, cache) == expected
     assert f"--train cache {entry} cannot be read" in caplog.text
-    assert json.loads(entry.read_text(encoding="utf-8"))["format"] == 1  # written again
+    assert json.loads(entry.read_text(encoding="utf-8"))["format"] == 2  # written again
 
 
 def test_stdin_and_music21_books_are_not_cached(tmp_path):
