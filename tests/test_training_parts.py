@@ -171,6 +171,29 @@ def test_progress_bar_shows_the_minutes_left_of_a_time_budget():
     plain.close()
 
 
+def test_off_a_terminal_progress_is_a_line_every_interval_and_at_the_end(capsys):
+    """Off a terminal the bar drew carriage-return redraws into the log: it writes a plain
+    line at most every LOG_EVERY_SECONDS, and the last step's at the end."""
+    from training.common import LOG_EVERY_SECONDS, TrainingProgress
+
+    progress = TrainingProgress(total=10, initial=0, max_minutes=None, enabled=True)
+    now = [progress.start]
+    progress._clock = lambda: now[0]
+    for _ in range(4):  # 0.4 of the interval apart: a line at update 3, none at 4 until close
+        now[0] += 0.4 * LOG_EVERY_SECONDS
+        progress.update(loss=2.5)
+    progress.close()
+    err = capsys.readouterr().err
+    assert "\r" not in err
+    lines = err.splitlines()
+    assert [line.split(",")[0] for line in lines] == ["step 3/10 (30%)", "step 4/10 (40%)"]
+    assert "loss=2.500" in lines[0] and "elapsed" in lines[0] and "ETA" in lines[0]
+    quiet = TrainingProgress(total=10, initial=0, max_minutes=None, enabled=False)
+    quiet.update()
+    quiet.close()
+    assert capsys.readouterr().err == ""  # another process's: nothing
+
+
 def test_progress_bar_shows_a_diverged_loss_as_n_a_not_nan():
     """The bar showed ``loss (mean of 4)=nan`` for a diverged run while its log lines and card
     say n/a with why: it says n/a (why) too, for NaN and infinite means alike."""

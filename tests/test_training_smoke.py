@@ -192,6 +192,24 @@ def test_the_bar_shows_the_logged_mean_loss_and_ends_on_train_loss_last(
     assert f"as `loss (mean of {count})`" in card
 
 
+@pytest.mark.parametrize("task", ["measurenote", "tune_title"])
+def test_off_a_terminal_progress_is_plain_lines_not_bar_redraws(
+    task, tunebook, cache_dir, tmp_path, monkeypatch, capfd
+):
+    """``train.py ... 2>train.log`` filled the log with the training bar's carriage-return
+    redraws: off a terminal stderr gets plain progress lines (every update here, the interval
+    at 0). (The datasets and save bars are not the training loop's.)"""
+    monkeypatch.setattr(common, "LOG_EVERY_SECONDS", 0.0)
+    flags = () if task == "measurenote" else TUNE_TITLE_FLAGS
+    main(_argv(tunebook, cache_dir, tmp_path / "run", *flags, "--max_train_steps", "3"))
+    err = capfd.readouterr().err
+    # the bar's redraws end in its rate, ``?step/s]``, ``41.06step/s]`` or ``2.5s/step]``
+    assert "step/s]" not in err and "s/step]" not in err
+    lines = [line for line in err.splitlines() if line.startswith("step ") and "/3" in line]
+    assert [line.split(" ")[1].rstrip(",") for line in lines] == ["1/3", "2/3", "3/3"]
+    assert "loss (mean of" in lines[-1] and "elapsed" in lines[-1]
+
+
 def test_tune_title_task_trains_and_saves(tunebook, cache_dir, tmp_path):
     from transformers import AutoModel
 

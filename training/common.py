@@ -16,6 +16,7 @@ import argparse
 import json
 import math
 import os
+import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -61,11 +62,13 @@ __all__ = [
     "writing",
     "SECRET_FLAGS",
     "TRACKER_PROJECTS",
+    "LOG_EVERY_SECONDS",
     "TrainingProgress",
     "log_time_budget",
     "loss_label",
     "minutes_left",
     "moot_flags",
+    "progress_line",
     "recompute_steps_and_start_tracking",
     "stopped_by",
 ]
@@ -371,6 +374,11 @@ class TrainingProgress:
     the bar's total is the number of updates the budget is projected to allow at the rate so far
     (never above `total`), so its bar and ETA follow the clock rather than a far-off step cap.
 
+    The bar is drawn only where stderr is a terminal. Off a terminal (``2>train.log``,
+    ``nohup``, a cluster job) a redrawn bar would fill the log with carriage returns, and none
+    at all would leave it silent between evaluations: stderr gets instead one plain line at
+    most every `LOG_EVERY_SECONDS` seconds, and one at the end (`progress_line`).
+
     Used as a context manager (``with TrainingProgress(...) as progress:``), the bar is closed
     however the block ends: a run stopped by Ctrl-C, SIGTERM or an error then ends the bar's
     line, and the command line's one-line message (``train.py: interrupted``) starts its own,
@@ -388,7 +396,12 @@ class TrainingProgress:
         self._clock = time.perf_counter
         self.start, self.max_minutes, self.cap = self._clock(), max_minutes, total
         self.initial = initial
-        self.bar = tqdm(total=total, initial=initial, disable=not enabled, unit="step")
+        # off a terminal the bar still counts (its rate and ETA make the lines) but draws nowhere
+        self.lines = enabled and not _stderr_is_terminal()
+        self._last_line: float | None = None  # the clock at the last line; None: none yet
+        self._last_step = initial
+        file = _Discard() if self.lines else None
+        self.bar = tqdm(total=total, initial=initial, disable=not enabled, unit="step", file=file)
 
     def update(
         self, loss: float | None = None, paused_seconds: float = 0.0, loss_updates: int = 0
@@ -410,9 +423,20 @@ class TrainingProgress:
             self.bar.total = int(min(self.cap, max(projected + 1e-6, self.bar.n)))
         if postfix:
             self.bar.set_postfix(postfix, refresh=False)
+        now = self._clock()
+        if self.lines and now - (self._last_line or self.start) >= LOG_EVERY_SECONDS:
+            self._write_line(now)
+
+    def _write_line(self, now: float) -> None:
+        """Write the plain progress line of the bar as it stands to stderr."""
+        print(progress_line(self.bar.format_dict), file=sys.stderr, flush=True)
+        self._last_line, self._last_step = now, self.bar.n
 
     def close(self) -> None:
-        """Close the bar (its last line stays on the terminal, ended by a newline)."""
+        """Close the bar (its last line stays on the terminal, ended by a newline); off a
+        terminal, write the last progress line unless the last line written showed that step."""
+        if self.lines and self._last_step != self.bar.n:
+            self._write_line(self._clock())
         self.bar.close()
 
     def __enter__(self) -> TrainingProgress:
@@ -420,6 +444,51 @@ class TrainingProgress:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+#: Off a terminal, `TrainingProgress` writes a progress line at most this often (seconds): a
+#: log of a day-long run gets a few thousand lines, and a stalled run shows within a minute.
+LOG_EVERY_SECONDS = 30.0
+
+
+class _Discard:
+    """A text stream that keeps nothing: where the bar that counts off a terminal draws."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def _stderr_is_terminal() -> bool:
+    """Whether stderr is a terminal (False for a file, a pipe, or a stream without ``isatty``)."""
+    isatty = getattr(sys.stderr, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def progress_line(meter: dict[str, Any]) -> str:
+    """The plain progress line (no carriage return, no bar) of a tqdm ``format_dict``: the
+    step of the total, the bar's postfix, the rate, and the time spent and left.
+
+    >>> progress_line({"n": 40, "total": 200, "elapsed": 30.0, "rate": None, "initial": 0,
+    ...                "postfix": "loss (mean of 10)=2.500"})
+    'step 40/200 (20%), loss (mean of 10)=2.500, 1.33 step/s, elapsed 00:30, ETA 02:00'
+    """
+    from tqdm import tqdm
+
+    n, total, elapsed = meter["n"], meter["total"], meter["elapsed"]
+    done = n - meter.get("initial", 0)
+    rate = meter["rate"] or (done / elapsed if elapsed > 0 else None)
+    parts = [f"step {n}/{total}" + (f" ({100 * n // total}%)" if total else "")]
+    if meter.get("postfix"):
+        parts.append(str(meter["postfix"]))
+    if rate:
+        parts.append(f"{rate:.2f} step/s")
+    parts.append(f"elapsed {tqdm.format_interval(elapsed)}")
+    if rate and total:
+        parts.append(f"ETA {tqdm.format_interval(max(total - n, 0) / rate)}")
+    return ", ".join(parts)
 
 
 def loss_label(updates: int) -> str:
