@@ -20,7 +20,7 @@ from typing import Any
 
 from datasets import Dataset, DatasetDict, load_from_disk
 
-from tokenization.dataset import remove_dead_writers
+from tokenization.dataset import datasets_bars_on_terminal_only, remove_dead_writers
 from tokenization.writer_folders import own_writer_name
 
 from .abc_sources import SourceLike, source_files
@@ -81,17 +81,19 @@ class AbcCorpusDict(DatasetDict):
     ) -> None:
         """`datasets.DatasetDict.save_to_disk`, with one shard for each empty split that
         ``num_shards`` does not name (none when ``max_shard_size`` is given: datasets takes
-        one or the other)."""
+        one or the other). Its bars are drawn only on a terminal
+        (`datasets_bars_on_terminal_only`)."""
         if max_shard_size is None:
             empty = {name: 1 for name, split in self.items() if len(split) == 0}
             num_shards = {**empty, **(num_shards or {})}
-        super().save_to_disk(
-            dataset_dict_path,
-            max_shard_size=max_shard_size,
-            num_shards=num_shards,
-            num_proc=num_proc,
-            storage_options=storage_options,
-        )
+        with datasets_bars_on_terminal_only():
+            super().save_to_disk(
+                dataset_dict_path,
+                max_shard_size=max_shard_size,
+                num_shards=num_shards,
+                num_proc=num_proc,
+                storage_options=storage_options,
+            )
 
 
 def piped_sources(sources: list[SourceLike]) -> list[str]:

@@ -138,6 +138,19 @@ def test_an_empty_split_comes_back_empty_with_the_new_columns():
     assert set(out["test"].column_names) == set(out["train"].column_names)
 
 
+def test_off_a_terminal_the_datasets_bars_are_not_drawn(tmp_path, capfd):
+    """``Tokenizing ABC`` and ``Saving the dataset`` drew carriage-return redraws into a log
+    (``2>train.log``): off a terminal they are not drawn, and datasets' switch is restored."""
+    import datasets
+
+    from modeling_irish.abc_corpus_cache import AbcCorpusDict
+
+    tokenize_dataset(_data(), AbcTokenizer.train([GOOD, OTHER]))
+    AbcCorpusDict({"train": _data()}, {}).save_to_disk(tmp_path / "corpus")
+    assert "\r" not in capfd.readouterr().err
+    assert datasets.is_progress_bar_enabled()
+
+
 def test_max_length_drops_and_counts_long_tunes():
     tok = AbcTokenizer.train([GOOD, OTHER])
     out = tokenize_dataset(_data(), tok, max_length=15)

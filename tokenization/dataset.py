@@ -9,6 +9,8 @@ import hashlib
 import logging
 import os
 import re
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +40,7 @@ __all__ = [
     "TOKENIZED_FEATURES",
     "column_array",
     "column_values",
+    "datasets_bars_on_terminal_only",
     "remove_dead_writers",
     "tokenization_code_hash",
     "tokenize_batch",
@@ -139,6 +142,31 @@ def tokenization_code_hash() -> str:
 MIN_TUNES_FOR_WORKERS = 1000
 
 
+@contextlib.contextmanager
+def datasets_bars_on_terminal_only() -> Iterator[None]:
+    """Within the block, datasets draws its progress bars (``Tokenizing ABC``, ``Saving the
+    dataset``) only where stderr is a terminal: in a log (``2>train.log``) they were
+    carriage-return redraws. datasets' switch is global: its state before is restored after.
+
+    >>> import datasets
+    >>> with datasets_bars_on_terminal_only():
+    ...     pass
+    >>> datasets.is_progress_bar_enabled()
+    True
+    """
+    import datasets
+
+    isatty = getattr(sys.stderr, "isatty", None)
+    if (isatty and isatty()) or not datasets.is_progress_bar_enabled():
+        yield
+        return
+    datasets.disable_progress_bars()
+    try:
+        yield
+    finally:
+        datasets.enable_progress_bars()
+
+
 def _processes(n_tunes: int, num_proc: int | None) -> int | None:
     """The ``num_proc`` to give `Dataset.map` for a split of ``n_tunes``: None (this process)
     when fewer than `MIN_TUNES_FOR_WORKERS` tunes or a single process is asked for, else
@@ -170,6 +198,19 @@ def _map_split(
             num_proc,
             MIN_TUNES_FOR_WORKERS,
         )
+    with datasets_bars_on_terminal_only():
+        return _map_tokenize(ds, tokenizer, processes, features, cache_file, reuse)
+
+
+def _map_tokenize(
+    ds: Dataset,
+    tokenizer: AbcTokenizer,
+    processes: int | None,
+    features: Features,
+    cache_file: str | None,
+    reuse: bool,
+) -> Dataset:
+    """`tokenize_batch` mapped over ``ds`` (see `_map_split`)."""
     return ds.map(
         tokenize_batch,
         batched=True,
