@@ -243,41 +243,47 @@ def _settle_interrupted(path: str, writer: str) -> None:
         )
 
 
-def _settle(path: str, writer: str) -> None:
+def _settle(path: str, writer: str) -> Optional[str]:
     """End the swap of the writer's folder ``writer`` into ``path`` that did not finish, by
     the state of its folders, and delete it: with ``in/`` (every old file was aside) the new
     files are moved in, then ``old/`` is deleted before the rest (``old/`` left alone would be
     put back over the new index); else ``old/``'s files are put back, after the new files
     moved in are deleted when ``out/`` says some were (`_put_back`), then ``out/``. A file of
     ``old/`` or ``out/`` that cannot be deleted (named in a warning) leaves the writer's folder
-    as it is."""
+    as it is. Which index ``path`` holds after: ``"new"`` (the swap finished), ``"earlier"``
+    (the old files put back), None when neither (nothing was aside, or the undo is left)."""
     inside, out, old = (os.path.join(writer, name) for name in ("in", "out", "old"))
     if os.path.isdir(inside):
         _move_files(inside, path)
         discard_folder(old)
         if os.path.lexists(old):
-            return
-    else:
-        if os.path.isdir(out):  # every old file is aside: an index file in ``path`` is new
-            for name in _index_names():
-                if os.path.lexists(os.path.join(path, name)) and not os.path.lexists(
-                    os.path.join(old, name)
-                ):
-                    os.remove(os.path.join(path, name))
-            discard_folder(out)  # not before: a put-back begun says the new files are gone
-            if os.path.lexists(out):
-                return
-        if os.path.isdir(old):
-            _move_files(old, path)
+            return "new"
+        discard_folder(writer)
+        return "new"
+    if os.path.isdir(out):  # every old file is aside: an index file in ``path`` is new
+        for name in _index_names():
+            if os.path.lexists(os.path.join(path, name)) and not os.path.lexists(
+                os.path.join(old, name)
+            ):
+                os.remove(os.path.join(path, name))
+        discard_folder(out)  # not before: a put-back begun says the new files are gone
+        if os.path.lexists(out):
+            return None
+    restored = os.path.isdir(old) and bool(os.listdir(old))
+    if os.path.isdir(old):
+        _move_files(old, path)
     discard_folder(writer)
+    return "earlier" if restored else None
 
 
-def _settle_stopped(path: str, writers: list[str]) -> None:
+def _settle_stopped(path: str, writers: list[str]) -> dict[str, Optional[str]]:
     """`_settle` the writers' folders ``writers`` of saves into ``path`` that stopped (killed,
     or interrupted twice), but first see which were overtaken by a later save (`_overtaken`),
     all of them before any is settled (putting one back makes an `INDEX_FILE` that says
-    nothing of the others): those are deleted, with a warning, the later index kept."""
+    nothing of the others): those are deleted, with a warning, the later index kept. Which
+    index each settled writer left in ``path`` (`_settle`; None for one overtaken)."""
     overtaken = {writer for writer in writers if _overtaken(path, writer)}
+    settled: dict[str, Optional[str]] = {}
     for writer in writers:
         if writer in overtaken:
             logger.warning(
@@ -287,8 +293,10 @@ def _settle_stopped(path: str, writers: list[str]) -> None:
                 writer,
             )
             discard_folder(writer)
+            settled[writer] = None
         else:
-            _settle(path, writer)
+            settled[writer] = _settle(path, writer)
+    return settled
 
 
 def _overtaken(path: str, writer: str) -> bool:
@@ -360,19 +368,20 @@ def _own_writer(path: str) -> str:
     return os.path.join(path, own_writer_name(_WRITER))
 
 
-def _finish_stopped_saves(path: str) -> None:
+def _finish_stopped_saves(path: str) -> dict[str, Optional[str]]:
     """`finish_interrupted_saves` of ``path``, this process's own writer's folder too: one a
     save of it left when interrupted twice (Ctrl-C, then again while it settled the swap) or
     when its undo failed. The caller holds the folder's save lock, so no save of this process
-    is running."""
+    is running. Which index each writer's folder left in ``path`` (`_settle_stopped`)."""
     writers = dead_writer_folders(path, _WRITER)
     legacy = os.path.join(path, f"{_WRITER}{os.getpid()}")  # as an earlier version named it
     for own in (_own_writer(path), legacy):
         if os.path.isdir(own) and own not in writers:
             writers.append(own)
-    _settle_stopped(path, writers)
+    settled = _settle_stopped(path, writers)
     if writers:
         sync_folder(path)
+    return settled
 
 
 def finish_interrupted_saves(path: Union[str, os.PathLike]) -> None:
@@ -397,7 +406,8 @@ def read_index(path: Union[str, os.PathLike]) -> tuple[dict[str, Any], dict[str,
     `_LOCK` file (`load_lock`), so that a load finds the index before a save or after it,
     whole, never a folder half swapped. A save killed while it swapped its files in (no
     `INDEX_FILE`, a dead writer's folder) is finished or undone first, under a save's lock
-    (`finish_interrupted_saves`); a folder this user may not write is read as it is, and one
+    (`finish_interrupted_saves`), with a warning saying which index the folder now holds
+    (`_warn_settled`); a folder this user may not write is read as it is, and one
     removed meanwhile is not made again; so is one this process left (a save interrupted twice,
     or one whose undo failed). One that cannot be ended now (a folder this user may not write,
     a save's process still running, or one of another machine, whose process this one cannot
@@ -418,7 +428,7 @@ def read_index(path: Union[str, os.PathLike]) -> tuple[dict[str, Any], dict[str,
     cause = ""
     try:  # never made: a folder removed since it was looked at is not there to load (nor mend)
         with save_lock(path, make=False):
-            _finish_stopped_saves(path)
+            _warn_settled(path, _finish_stopped_saves(path))
     except FileNotFoundError:
         pass
     except OSError as err:  # read-only: left as it is
@@ -428,6 +438,28 @@ def read_index(path: Union[str, os.PathLike]) -> tuple[dict[str, Any], dict[str,
         if writers and not os.path.isfile(os.path.join(path, INDEX_FILE)):
             raise FileNotFoundError(_half_saved(path, writers, cause))
         return _read_index_files(path)
+
+
+def _warn_settled(path: str, settled: dict[str, Optional[str]]) -> None:
+    """Say in a warning, for each writer's folder of a killed save that a load of the index
+    folder ``path`` ended (`_finish_stopped_saves`), which index ``path`` now holds: the new
+    build's (its swap finished) or the earlier one put back (its swap undone: rebuild it), so
+    that the user knows which one the load answers from."""
+    for writer, held in settled.items():
+        if held == "new":
+            logger.warning(
+                "finished the swap in %s, which a killed save of the index left: %s now holds "
+                "the new build's index",
+                writer,
+                path,
+            )
+        elif held == "earlier":
+            logger.warning(
+                "undid the swap in %s, which a killed save of the index left: %s holds the "
+                "earlier index again, not the new build's; rebuild it with irish-tune index",
+                writer,
+                path,
+            )
 
 
 def _clear_killed_saves(path: str, killed: list[str]) -> None:

@@ -518,3 +518,27 @@ def test_a_load_that_cannot_take_the_lock_names_a_killed_saves_folder(tmp_path, 
     assert _names(folder) == sorted(f"{name}.npy" for name in ARRAYS if name != "dur_flat") + [
         INDEX_FILE
     ]
+
+
+@pytest.mark.parametrize("killed_in", ["in", "old"], ids=["after the moves", "before them"])
+def test_a_load_that_ends_a_killed_swap_says_which_index_it_holds(tmp_path, caplog, killed_in):
+    # a load finished (in/: every old file aside) or undid (old/ only) a swap killed midway,
+    # unsaid: the user could not tell whether identify answered from the old index or the new
+    folder = tmp_path / "idx"
+    write_index(folder, ARRAYS, INFO)
+    killed = folder / f".tune_index.tmp-{DEAD}"
+    (killed / killed_in).mkdir(parents=True)
+    for name in _names(folder):
+        if not name.startswith("."):
+            os.rename(folder / name, killed / killed_in / name)
+    caplog.set_level(logging.WARNING)
+    assert read_index(folder)[0]["titles"] == INFO["titles"]
+    assert not killed.exists()
+    said = {
+        "in": f"finished the swap in {killed}, which a killed save of the index left: {folder} "
+        "now holds the new build's index",
+        "old": f"undid the swap in {killed}, which a killed save of the index left: {folder} "
+        "holds the earlier index again, not the new build's; rebuild it with irish-tune index",
+    }
+    assert said[killed_in] in caplog.text
+    assert len(caplog.records) == 1
