@@ -84,7 +84,9 @@ def save_lock(path: str, make: bool = True, wait_s: Optional[float] = None) -> I
                 os.close(handle)
                 raise BlockingIOError(errno.EAGAIN, "another save or a load holds it") from None
             cannot = f"cannot save the index into {path}"
-            waited = _wait_for_holder(handle, path, deadline, waited, cannot, "another save")
+            waited = _wait_for_holder(
+                handle, path, (deadline, wait_s), waited, cannot, "another save"
+            )
             continue
         except OSError as err:
             os.close(handle)
@@ -175,20 +177,23 @@ def _unlocked_save(path: str, lock: str, made: bool, err: OSError) -> Iterator[N
 
 
 def _wait_for_holder(
-    handle: int, path: str, deadline: float, waited: bool, cannot: str, save: str
+    handle: int, path: str, until: tuple[float, float], waited: bool, cannot: str, save: str
 ) -> bool:
     """Wait a moment for the save or the loads that hold the lock file open on ``handle`` (which
     is closed) of the index folder ``path``; ``True``, as ``waited`` is once the first wait
-    said whom it waits for in a warning. Past ``deadline`` an `OSError` says ``cannot``, and
+    said whom it waits for in a warning. ``until`` is the deadline (`time.monotonic`) and the
+    seconds of the whole wait that it ends (``wait_s`` of `save_lock`), which the error names:
+    past the deadline an `OSError` says ``cannot``, and
     names the holder: ``save`` (``another save``, ``a save``) with the process id (and machine,
     when another: `_holder`) a save writes into the file, or a load (loads share the lock,
     and write nothing in it)."""
     holder = _holder(os.pread(handle, 128, 0).decode("ascii", "replace"))
     os.close(handle)
     who = f"{save} ({holder})" if holder else "a load of it"
+    deadline, wait_s = until
     if time.monotonic() >= deadline:
         raise OSError(
-            f"{cannot}: {who} has held it for over {SAVE_LOCK_WAIT_S:g} s "
+            f"{cannot}: {who} has held it for over {wait_s:g} s "
             f"(its lock: {os.path.join(path, _LOCK)})"
         ) from None
     if not waited and holder:
@@ -282,7 +287,9 @@ def load_lock(path: str) -> Iterator[None]:
             _flock(handle, exclusive=False)
         except BlockingIOError:
             cannot = f"cannot load the index {path}"
-            waited = _wait_for_holder(handle, path, deadline, waited, cannot, "a save")
+            waited = _wait_for_holder(
+                handle, path, (deadline, SAVE_LOCK_WAIT_S), waited, cannot, "a save"
+            )
             continue
         except OSError:  # a file system without locks: read unlocked, as saves there write
             os.close(handle)

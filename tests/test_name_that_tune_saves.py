@@ -238,3 +238,19 @@ def test_a_save_on_a_file_system_without_locks_goes_on_unlocked(
     assert not (folder / tune_index_locks._LOCK).exists()
     said = [r.getMessage() for r in caplog.records if "without a lock" in r.getMessage()]
     assert len(said) == 2 and "No locks available" in said[0]
+
+
+def test_a_save_that_gives_up_names_the_wait_it_was_given(indices, tmp_path):
+    # save_lock(..., wait_s=0.2) gave up after 0.2 s and said "over 120 s" (SAVE_LOCK_WAIT_S)
+    folder = tmp_path / "idx"
+    indices[0].save(folder)
+    with (
+        tune_index_locks.save_lock(str(folder)),
+        pytest.raises(OSError) as raised,
+        tune_index_locks.save_lock(str(folder), wait_s=0.2),
+    ):
+        pass
+    assert f"has held it for over 0.2 s (its lock: {folder / '.tune_index.lock'})" in str(
+        raised.value
+    )
+    assert _is_whole(folder, indices[0])
