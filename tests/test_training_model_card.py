@@ -382,4 +382,60 @@ def test_the_tune_title_card_counts_the_tunes_its_tokenizer_dropped(tunebook, tm
     write_tune_title_card(args, MODEL, RETRIEVAL_RESULTS, report)
     data = ModelCard.load(out / "README.md").text.split("## Training data")[1].split("##")[0]
     assert "Tunes per split, untitled ones included: train 9, validation 3." in data
-    assert "'train': {'tunes': 9, 'unreadable': 1, 'too_long': 2}" in data
+    assert (
+        "The tokenizer left out 4 tunes: train 1 unreadable and 2 longer than `--max_length` "
+        "(500 rows); validation 1 unreadable." in data
+    )
+
+
+#: A tokenizer report with drops in the train split and values the vocabulary lacks in the
+#: validation split (`tokenize_dataset`'s ``tokenize_report``, as all_results.json keeps it).
+TOKENIZE_REPORT = {
+    "train": {"tunes": 9, "unreadable": 2, "too_long": 1, "dropped_at": {}, "unknown": {}},
+    "validation": {
+        "tunes": 3,
+        "unreadable": 0,
+        "too_long": 0,
+        "dropped_at": {},
+        "unknown": {"dur": {"rows": 4, "tunes": 1}, "meter": {"rows": 30, "tunes": 2}},
+    },
+}
+
+
+@pytest.mark.parametrize("task", ["measurenote", "tune_title"])
+def test_the_cards_say_the_tokenizer_drops_and_unknown_values_in_sentences(
+    task, tunebook, tmp_path
+):
+    """Both cards printed the tokenizer's counts as Python dicts ("Tokenizer drops: {'train':
+    {'tunes': 9, ...}}", "Values not in the vocabulary (read as <unk>): {'validation': ...}"),
+    which a reader of the card on the Hub has to decode: they are sentences, numbers agreeing."""
+    out = tmp_path / task
+    flags = ["--corpus", tunebook, "--task", task, "--max_length", "512"]
+    args = parse_args([*flags, "--output_dir", str(out)])
+    os.makedirs(args.output_dir)
+    write = write_measurenote_card if task == "measurenote" else write_tune_title_card
+    write(args, MODEL, LM_RESULTS if task == "measurenote" else RETRIEVAL_RESULTS,
+          {"tokenize": TOKENIZE_REPORT})  # fmt: skip
+    data = ModelCard.load(out / "README.md").text.split("## Training data")[1].split("##")[0]
+    assert "{" not in data and "}" not in data, data
+    assert (
+        "The tokenizer left out 3 tunes: train 2 unreadable and 1 longer than `--max_length` "
+        "(512 rows)." in data
+    )
+    assert (
+        "Values the vocabulary lacks (read as <unk>): validation `dur` in 4 rows of 1 tune, "
+        "`meter` in 30 rows of 2 tunes." in data
+    )
+
+
+def test_a_card_without_drops_or_unknown_values_says_so_without_a_dict(tunebook, tmp_path):
+    """A run that left out no tune had "Tokenizer drops: {'train': {'tunes': 9, 'unreadable':
+    0, 'too_long': 0}}": it says no tune was left out, and nothing of unknown values."""
+    counts = {"tunes": 9, "unreadable": 0, "too_long": 0, "dropped_at": {}, "unknown": {}}
+    args = parse_args(["--corpus", tunebook, "--output_dir", str(tmp_path / "lm")])
+    os.makedirs(args.output_dir)
+    write_measurenote_card(args, MODEL, LM_RESULTS, {"tokenize": {"train": counts}})
+    data = ModelCard.load(tmp_path / "lm" / "README.md").text.split("## Training data")[1]
+    data = data.split("##")[0]
+    assert "The tokenizer left out no tune." in data and "{" not in data
+    assert "vocabulary" not in data

@@ -69,11 +69,11 @@ def test_main_writes_a_folder_that_reloads_with_the_same_loss(tunebook, cache_di
     assert set(_index_figures(out)) >= {"eval_nll", "eval_perplexity", "eval_dur_acc"}
     assert "MeasureNote (small, resized) for" in card  # the tiny --config_overrides: not "small"
     # the tokenizer's counts in one line; the located drops stay in the run's report
-    assert "Tokenizer drops: {'train': {'tunes':" in card and "dropped_at" not in card
+    assert "The tokenizer left out " in card and "dropped_at" not in card
     # values the train split's vocabulary lacks, counted per split (the train split: none)
     report = saved["tokenize_report"]
     assert report["train"]["unknown"] == {} and "unknown" in report["validation"]
-    assert ("Values not in the vocabulary" in card) == bool(report["validation"]["unknown"])
+    assert ("Values the vocabulary lacks" in card) == bool(report["validation"]["unknown"])
     assert any(name.startswith("events.out.tfevents") for _, _, f in os.walk(out) for name in f)
     log = [
         json.loads(line)

@@ -19,7 +19,7 @@ from training.model_card_data import (
     DATA_FLAGS,
     corpus_filters,
     corpus_text,
-    drop_counts,
+    drop_text,
     run_split_rule,
     split_rule,
     unknown_note,
@@ -271,7 +271,7 @@ def write_measurenote_card(
             f"{_eval_precision_note(results)}"
         ),
         data=f"Source: {sources}. Tunes per split: {sizes}. {run_split_rule(args, data_report)} "
-        f"Tokenizer drops: {drop_counts(data_report['tokenize'])}."
+        f"{drop_text(data_report['tokenize'], args.max_length)}"
         f"{unknown_note(data_report['tokenize'])}",
         hyperparameters=hyper,
         hyperparameters_note=changes_text(results),
@@ -360,13 +360,13 @@ def _bases_text(args: argparse.Namespace) -> str:
     return text
 
 
-def _tokenized_text(data_report: dict | None) -> str:
+def _tokenized_text(data_report: dict | None, max_length: int | None = None) -> str:
     """A tune-title card's sentences on the tunes its tokenizer read per split (before the
-    untitled ones are left out) and dropped (unreadable, or over ``--max_length``), as the
-    MeasureNote card gives them; "" without a tokenizer report.
+    untitled ones are left out) and dropped (unreadable, or over ``max_length``,
+    ``--max_length``), as the MeasureNote card gives them; "" without a tokenizer report.
 
-    >>> _tokenized_text({"tokenize": {"train": {"tunes": 5, "unreadable": 0, "too_long": 2}}})
-    " Tunes per split, untitled ones included: train 5. Tokenizer drops: {'train': {'tunes': 5, 'unreadable': 0, 'too_long': 2}}."
+    >>> _tokenized_text({"tokenize": {"train": {"tunes": 5, "unreadable": 0, "too_long": 2}}}, 9)
+    ' Tunes per split, untitled ones included: train 5. The tokenizer left out 2 tunes: train 2 longer than `--max_length` (9 rows).'
     """  # noqa: E501
     report = (data_report or {}).get("tokenize")
     if not report:
@@ -374,7 +374,7 @@ def _tokenized_text(data_report: dict | None) -> str:
     sizes = ", ".join(f"{split} {counts['tunes']}" for split, counts in report.items())
     return (
         f" Tunes per split, untitled ones included: {sizes}. "
-        f"Tokenizer drops: {drop_counts(report)}.{unknown_note(report)}"
+        f"{drop_text(report, max_length)}{unknown_note(report)}"
     )
 
 
@@ -431,7 +431,8 @@ def write_tune_title_card(
         model_name=card_name(args),
         evaluations=retrieval_evaluations(args, results),
         data=f"Source: {sources}. Untitled tunes (x, Gan Ainm) left out. "
-        f"{run_split_rule(args, data_report)}{_tokenized_text(data_report)}",
+        f"{run_split_rule(args, data_report)}"
+        f"{_tokenized_text(data_report, args.max_length)}",
         hyperparameters=hyper,
         hyperparameters_note=changes_text(results),
         **tune_title_tables(results),

@@ -15,7 +15,7 @@ __all__ = [
     "DATA_FLAGS",
     "corpus_filters",
     "corpus_text",
-    "drop_counts",
+    "drop_text",
     "run_split_rule",
     "split_rule",
     "unknown_note",
@@ -125,33 +125,53 @@ def run_split_rule(args: argparse.Namespace, data_report: dict | None = None) ->
 DATA_FLAGS = ("split_seed", "split_method", "link_incipits", "require_bars_fit")
 
 
-def drop_counts(tokenize_report: dict) -> dict:
-    """Each split's tokenizer counts without the located examples (``dropped_at``), which
-    `all_results.json` keeps, and without the values read as ``<unk>`` (``unknown``, not a
-    drop: `unknown_note`): the card stays one line.
+def drop_text(tokenize_report: dict, max_length: int | None = None) -> str:
+    """The card's sentence on the tunes the tokenizer left out (``unreadable``, or ``too_long``:
+    over ``max_length``, `--max_length`), in all and per split; "" without a report.
 
-    >>> train = {"tunes": 3, "unreadable": 1, "dropped_at": {"unreadable": ["index 1: ..."]}}
-    >>> drop_counts({"train": {**train, "unknown": {}}})
-    {'train': {'tunes': 3, 'unreadable': 1}}
+    >>> counts = {"tunes": 9, "unreadable": 1, "too_long": 2}
+    >>> drop_text({"train": counts, "validation": {**counts, "too_long": 0}}, 512)
+    ... # doctest: +NORMALIZE_WHITESPACE
+    'The tokenizer left out 4 tunes: train 1 unreadable and 2 longer than `--max_length`
+     (512 rows); validation 1 unreadable.'
+    >>> drop_text({"train": {"tunes": 5, "unreadable": 0, "too_long": 0}})
+    'The tokenizer left out no tune.'
     """
-    return {
-        split: {k: v for k, v in counts.items() if k not in ("dropped_at", "unknown")}
-        for split, counts in tokenize_report.items()
-    }
+    if not tokenize_report:
+        return ""
+    said, total = [], 0
+    for split, counts in tokenize_report.items():
+        unreadable, too_long = counts.get("unreadable", 0), counts.get("too_long", 0)
+        total += unreadable + too_long
+        reasons = [f"{unreadable} unreadable"] if unreadable else []
+        if too_long:
+            cut = f" ({counted(max_length, 'row')})" if max_length else ""
+            reasons.append(f"{too_long} longer than `--max_length`{cut}")
+        if reasons:
+            said.append(f"{split} {' and '.join(reasons)}")
+    if not total:
+        return "The tokenizer left out no tune."
+    return f"The tokenizer left out {counted(total, 'tune')}: {'; '.join(said)}."
 
 
 def unknown_note(tokenize_report: dict) -> str:
     """The card's sentence on the splits with values the vocabulary lacks (read as ``<unk>``,
-    and a ``main`` or ``dur`` target scored as ``<unk>``: in the validation NLL), or nothing.
+    and a ``main`` or ``dur`` target scored as ``<unk>``: in the validation NLL), per split and
+    feature with the rows and tunes holding one, or nothing.
 
     >>> unknown_note({"validation": {"unknown": {"dur": {"rows": 4, "tunes": 1}}}})
-    " Values not in the vocabulary (read as <unk>): {'validation': {'dur': {'rows': 4, 'tunes': 1}}}."
+    ' Values the vocabulary lacks (read as <unk>): validation `dur` in 4 rows of 1 tune.'
     >>> unknown_note({"train": {"unknown": {}}})
     ''
-    """  # noqa: E501
-    unknown = {
-        split: counts["unknown"]
-        for split, counts in tokenize_report.items()
-        if counts.get("unknown")
-    }
-    return f" Values not in the vocabulary (read as <unk>): {unknown}." if unknown else ""
+    """
+    said = []
+    for split, counts in tokenize_report.items():
+        features = [
+            f"`{feature}` in {counted(n['rows'], 'row')} of {counted(n['tunes'], 'tune')}"
+            for feature, n in (counts.get("unknown") or {}).items()
+        ]
+        if features:
+            said.append(f"{split} {', '.join(features)}")
+    if not said:
+        return ""
+    return f" Values the vocabulary lacks (read as <unk>): {'; '.join(said)}."
