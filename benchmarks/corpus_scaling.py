@@ -14,9 +14,11 @@ its titles. ``--copies exact`` keeps the bodies, so that the loader's dedupe fol
 one) of each tune's last line, so that every copy is another tune. Each case runs in a fresh
 process, one at a time, timed by ``os.wait4`` (wall, user + system CPU of the process and its
 workers, and the peak RSS of the largest of them, this script's own small process at the fork
-among them); ``index`` uses the edit-distance index, with
-a tokenizer trained on the corpus, so it needs no model. Prints a markdown table, with each
-figure's ratio to the smallest scale's: a ratio well above the scale is superlinear growth.
+among them); a case that fails (any exit status but 0, or ``check``'s 1 for a failing tune
+without a traceback) stops the run with its last stderr line. ``index`` uses the edit-distance
+index, with a tokenizer trained on the corpus, so it needs no model. Prints a markdown table,
+with each figure's ratio to the smallest scale's: a ratio well above the scale is superlinear
+growth.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -76,15 +79,28 @@ def scaled_text(tunes: list[str], scale: int, distinct: bool) -> str:
     return "\n\n".join(out) + "\n"
 
 
-def timed(command: list[str]) -> dict[str, float]:
-    """Run ``command`` (output discarded): wall and CPU seconds, and peak RSS in MiB."""
+def timed(command: list[str], failing_tunes_ok: bool = False) -> dict[str, float]:
+    """Run ``command`` (stdout discarded): wall and CPU seconds, and peak RSS in MiB.
+
+    A case must exit 0; ``failing_tunes_ok`` (the ``check`` case) also accepts status 1, which
+    ``check`` gives when a tune fails, unless stderr holds a Python traceback: a crash exits 1
+    too, and its time is no figure of the case. Either failure raises `SystemExit` with the
+    command, its status and the last line it wrote to stderr."""
     start = time.perf_counter()
-    with open(os.devnull, "w", encoding="utf-8") as sink:
-        process = subprocess.Popen(command, cwd=REPOSITORY, stdout=sink, stderr=sink)
+    with (
+        open(os.devnull, "w", encoding="utf-8") as sink,
+        tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as err,
+    ):
+        process = subprocess.Popen(command, cwd=REPOSITORY, stdout=sink, stderr=err)
         _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) not in (0, 1):  # check exits 1 when a tune fails
-        raise SystemExit(f"{' '.join(command)}: exit status {status}")
+        wall = time.perf_counter() - start
+        err.seek(0)
+        stderr = err.read()
+    code = os.waitstatus_to_exitcode(status)
+    crashed = "Traceback (most recent call last)" in stderr
+    if code != 0 and (code != 1 or not failing_tunes_ok or crashed):
+        last = stderr.strip().splitlines()[-1] if stderr.strip() else "no output on stderr"
+        raise SystemExit(f"{' '.join(command)}: failed with exit status {code}: {last}")
     cpu = usage.ru_utime + usage.ru_stime
     return {"wall": wall, "cpu": cpu, "rss": usage.ru_maxrss / 1024}
 
@@ -149,7 +165,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
             work.mkdir()
             for case in args.cases:
                 row = {"copies": copies, "scale": scale, "case": case, "tunes": scale * len(tunes)}
-                rows.append(row | timed(case_command(case, corpus, work)))
+                command = case_command(case, corpus, work)
+                rows.append(row | timed(command, failing_tunes_ok=case == "check"))
                 print(rows[-1], file=sys.stderr, flush=True)
     print_table(rows)
     return rows

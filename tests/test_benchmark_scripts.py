@@ -714,3 +714,25 @@ def test_midi_vs_abc2midi_tallies_each_sampled_tune_once(tmp_path, capsys):
     # plain random reels: both render the same notes, so no cause is named
     assert _table_rows(out, "book.abc") == [["book.abc", "3", "3 (100.0%)", *["0"] * 6]]
     assert out.endswith("causes of the differences (and failures):\n")
+
+
+def test_corpus_scaling_reports_a_crashed_case_as_a_failure_not_a_time(tmp_path, monkeypatch):
+    """`timed` took exit status 1 for every case (``check`` exits 1 when a tune fails), so a case
+    that crashed with a traceback (also 1) was timed and its seconds reported as a result."""
+    bench = load_benchmark("corpus_scaling")
+    corpus = _write(tmp_path / "book.abc", [synthetic_tune(1, "Reel 1", 1, seed=1)])
+    argv = ["--corpus", corpus, "--out-dir", str(tmp_path / "out"), "--scales", "1"]
+    argv += ["--copies", "distinct"]
+    python = [sys.executable, "-c"]
+    crash = [*python, "raise RuntimeError('the reader broke')"]
+    monkeypatch.setattr(bench, "case_command", lambda case, corpus, work: crash)
+    for case in ("check", "load-cold"):
+        with pytest.raises(SystemExit, match="exit status 1: RuntimeError: the reader broke"):
+            bench.main([*argv, "--cases", case])
+    # a check report of failing tunes (status 1, no traceback) is a result; in load, a failure
+    failed = [*python, "import sys; print('1 tune failed', file=sys.stderr); sys.exit(1)"]
+    monkeypatch.setattr(bench, "case_command", lambda case, corpus, work: failed)
+    rows = bench.main([*argv, "--cases", "check"])
+    assert [(row["case"], row["tunes"]) for row in rows] == [("check", 1)]
+    with pytest.raises(SystemExit, match="exit status 1: 1 tune failed"):
+        bench.main([*argv, "--cases", "load-cold"])
