@@ -117,6 +117,16 @@ def cross_check(tune: AbcTune, text: str) -> str:
     return "differs"
 
 
+def fit_share(fit: int, parsed: int) -> str:
+    """The share of bar-checked tunes whose bars fit, or ``n/a`` for a book with none (no tune
+    with a meter: a share of 0 of 0 is no figure).
+
+    >>> fit_share(1, 2), fit_share(0, 0)
+    ('50.0%', 'n/a')
+    """
+    return f"{fit / parsed:.1%}" if parsed else "n/a"
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--examples", type=non_negative_int, default=3, help="tunes named per kind")
@@ -161,7 +171,7 @@ def main(argv: list[str] | None = None) -> None:
                 examples[kind].append(
                     f"{book} {path.name} X:{tune.fields['X'][0]} {tune.title}: {report.problems[0]}"
                 )
-        row = [book, tunes, parsed, fit, f"{fit / parsed:.1%}"] + [kinds[k] for k in KINDS]
+        row = [book, tunes, parsed, fit, fit_share(fit, parsed)] + [kinds[k] for k in KINDS]
         print("| " + " | ".join(map(str, row)) + " |")
     for kind in KINDS:
         for line in examples[kind][: args.examples]:

@@ -736,3 +736,18 @@ def test_corpus_scaling_reports_a_crashed_case_as_a_failure_not_a_time(tmp_path,
     assert [(row["case"], row["tunes"]) for row in rows] == [("check", 1)]
     with pytest.raises(SystemExit, match="exit status 1: 1 tune failed"):
         bench.main([*argv, "--cases", "load-cold"])
+
+
+def test_bar_check_books_says_n_a_for_a_book_without_a_tune_with_a_meter(
+    tmp_path, monkeypatch, capsys
+):
+    """The share of fitting tunes was ``fit / parsed``: ZeroDivisionError for a book whose tunes
+    are all in free meter (none bar-checked)."""
+    bench = load_benchmark("bar_check_books")
+    free = "X:1\nT:Free\nM:none\nL:1/8\nK:D\nDEFG ABcd dcBA|GFED|]\n"
+    book = Path(_write(tmp_path / "free.abc", [free]))
+    monkeypatch.setattr(bench, "BOOKS", ("free",))
+    monkeypatch.setattr(bench, "music21_collection_files", lambda name: [book])
+    bench.main(["--examples", "1"])
+    row = [cell.strip() for cell in capsys.readouterr().out.splitlines()[2].strip("|").split("|")]
+    assert row[:5] == ["free", "1", "0", "0", "n/a"]
