@@ -53,7 +53,8 @@ ABLATIONS = {
 RESULTS = "results.json"  # in --out: the rows so far, rewritten after each row
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line `argv` (default: ``sys.argv[1:]``), checked."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument(
         "--corpus",
@@ -117,7 +118,7 @@ def parse_args() -> argparse.Namespace:
         help="Where runs and results go, relative to the working folder (default: %(default)s; "
         "runs/ is gitignored in a checkout).",
     )
-    args = p.parse_args()
+    args = p.parse_args(argv)
     for folder in args.merge or ():
         if not Path(folder, RESULTS).is_file():
             p.error(f"--merge: no {Path(folder, RESULTS)} (a folder that --out wrote)")
@@ -222,14 +223,15 @@ def table(rows: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
-    args = parse_args()
+def main(argv: list[str] | None = None) -> dict[str, dict]:
+    """Train and evaluate each row (or `--merge` saved ones); ``{row: its figures}``, as printed."""
+    args = parse_args(argv)
     if args.merge:
         rows = {}
         for folder in args.merge:
             rows.update(json.loads(Path(folder, RESULTS).read_text(encoding="utf-8")))
         print(table(rows))
-        return
+        return rows
     names = args.only or list(ABLATIONS)
     rows: dict[str, dict] = {}
     os.makedirs(args.out, exist_ok=True)
@@ -249,6 +251,8 @@ def main() -> None:
         rows.update(baseline_rows(args, f"{args.out}/{next(iter(rows))}"))
     save()
     print(table(rows))
+
+    return rows
 
 
 if __name__ == "__main__":

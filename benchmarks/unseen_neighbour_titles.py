@@ -57,7 +57,8 @@ from modeling_irish.tune_title_data import NoteCropper
 from tokenization.tokenization_abc import AbcTokenizer
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line `argv` (default: ``sys.argv[1:]``), checked."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument(
         "--corpus",
@@ -91,7 +92,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument(
         "--first", type=positive_int, default=300, help="Size of the first part reported."
     )
-    args = p.parse_args()
+    args = p.parse_args(argv)
     return args
 
 
@@ -126,8 +127,9 @@ def nearest_edits_per_note(tokenizer, train, rows) -> np.ndarray:
     return np.array([-ranker.scores(cropper.pitches(r[0])).max() for r in rows])
 
 
-def main() -> None:
-    args = parse_args()
+def main(argv: list[str] | None = None) -> list[dict]:
+    """Score the queries for each parameter setting; the rows printed as JSON lines."""
+    args = parse_args(argv)
     corpus = load_abc_corpus(args.corpus, seed=args.split_seed, cache_dir=args.cache_dir)
     tokenizer = AbcTokenizer.from_pretrained(args.tokenizer)
     train = [r for r in read_tunes(corpus["train"]) if title_key(r["title"])]
@@ -157,6 +159,7 @@ def main() -> None:
     shares = {t: round(float((nearest <= t + 1e-9).mean()), 3) for t in (0.0, 0.1, 0.2)}
     print(f"share of excerpts within 0 / 0.1 / 0.2 edits per note of a training setting: {shares}")
     keys = [title_key(n) for n in names]
+    results = []
     for k in args.k:
         for temperature in args.temperature:
             for weight in args.rhythm_weight:
@@ -174,6 +177,9 @@ def main() -> None:
                                 row[f"{name}_mrr_at_20{suffix}"] = round(m["mrr_at_20"], 4)
                                 row[f"{name}_queries"] = m["queries"]
                     print(json_dumps(row, "unseen_neighbour_titles.py"))
+                    results.append(row)
+
+    return results
 
 
 if __name__ == "__main__":

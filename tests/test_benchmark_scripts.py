@@ -13,6 +13,7 @@ from collections import Counter
 from pathlib import Path
 from types import ModuleType
 
+import numpy as np
 import pytest
 import torch
 from helpers import (  # noqa: F401  (fixtures: generator, model_dir, one_torch_thread)
@@ -751,3 +752,68 @@ def test_bar_check_books_says_n_a_for_a_book_without_a_tune_with_a_meter(
     bench.main(["--examples", "1"])
     row = [cell.strip() for cell in capsys.readouterr().out.splitlines()[2].strip("|").split("|")]
     assert row[:5] == ["free", "1", "0", "0", "n/a"]
+
+
+def _reels_and_jigs(count: int, settings: int = 1) -> list[str]:
+    """``count`` random tunes, reels and jigs in turn, each titled by its rhythm and number and
+    filed on thesession under tune id ``1000 + i`` in ``settings`` settings (other bodies)."""
+    tunes = []
+    for i in range(count):
+        for setting in range(settings):
+            x = len(tunes) + 1
+            reel = i % 2 == 0
+            rng = np.random.default_rng(x)
+            width, rhythm, meter = (8, "reel", "4/4") if reel else (6, "jig", "6/8")
+            bars = ["".join("DEFGABcd"[n] for n in rng.integers(0, 8, width)) for _ in "1234"]
+            body = "|".join(bars)
+            tunes.append(
+                f"X:{x}\nT:{rhythm.title()} number {i}\n"
+                f"S: https://thesession.org/tunes/{1000 + i}#setting{x}\n"
+                f"R:{rhythm}\nM:{meter}\nL:1/8\nK:{'DG'[setting % 2]}\n{body}|{body}|]\n"
+            )
+    return tunes
+
+
+def test_unseen_neighbour_titles_prints_a_row_of_metrics_per_parameter_setting(tmp_path, capsys):
+    from tokenization.tokenization_abc import AbcTokenizer
+
+    tunes = _reels_and_jigs(60)
+    corpus = _write(tmp_path / "book.abc", tunes)
+    AbcTokenizer.train(tunes).save_pretrained(tmp_path / "tok")
+    bench = load_benchmark("unseen_neighbour_titles")
+    argv = ["--corpus", corpus, "--cache-dir", str(tmp_path / "cache"), "--first", "1"]
+    rows = bench.main([*argv, "--tokenizer", str(tmp_path / "tok"), "--k", "1", "3"])
+    out = capsys.readouterr().out.splitlines()
+    head = re.match(r"validation: queries (\d+), gallery \1 titles, \d+ settings,", out[0])
+    queries = int(head[1])
+    assert queries >= 2  # each validation tune its own title, unseen in training
+    assert re.fullmatch(r"edit-distance scan [\d.]+ ms/query; random MRR@20 .* [\d.]+", out[1])
+    assert out[2].startswith("share of excerpts within 0 / 0.1 / 0.2 edits per note of a ")
+    assert [json.loads(line) for line in out[3:]] == rows
+    assert [(row["k"], row["temperature"], row["neighbour_weight"]) for row in rows] == [
+        (1, 0.02, 3.0),
+        (3, 0.02, 3.0),
+    ]
+    for row in rows:
+        assert row["all_queries"] == queries
+        assert row["first_1_queries"] + row["rest_queries"] == queries
+        for part in ("all", "first_1", "rest"):
+            for suffix in ("", "_neighbours_only"):
+                assert 0 < row[f"{part}_mrr_at_20{suffix}"] <= 1
+
+
+def test_bench_retrieval_trains_a_row_and_scores_it_beside_the_baselines(tmp_path, capsys):
+    corpus = _write(tmp_path / "book.abc", _reels_and_jigs(20, settings=2))
+    out = tmp_path / "out"
+    bench = load_benchmark("bench_retrieval")
+    argv = ["--corpus", corpus, "--steps", "1", "--batch_size", "4", "--queries", "2"]
+    rows = bench.main([*argv, "--only", "char_gru_titles", "--out", str(out)])
+    assert list(rows) == ["char_gru_titles", "edit-distance-notes", "edit-distance", "hybrid"]
+    assert rows["char_gru_titles"]["train_steps"] == 1
+    for row in rows.values():
+        assert 0 <= row["known_mrr_at_20"] <= 1 and 0 <= row["unseen_mrr_at_20"] <= 1
+    saved = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert list(saved) == list(rows)
+    printed = capsys.readouterr().out
+    assert _table_rows(printed, "hybrid")  # the whole table at the end
+    assert bench.main(["--merge", str(out)]) == saved
