@@ -817,3 +817,45 @@ def test_bench_retrieval_trains_a_row_and_scores_it_beside_the_baselines(tmp_pat
     printed = capsys.readouterr().out
     assert _table_rows(printed, "hybrid")  # the whole table at the end
     assert bench.main(["--merge", str(out)]) == saved
+
+
+@pytest.mark.usefixtures("one_torch_thread")
+def test_training_throughput_times_both_sides_in_one_process(capsys):
+    """The single-process table (only the two-process one was run end to end): a row per kind of
+    batches, both sides timed on the same tunes, their losses within float error."""
+    throughput = load_benchmark("bench_training_throughput")
+    argv = ["--presets", "small", "--steps", "1", "--warmup", "0", "--batch_size", "2"]
+    throughput.main([*argv, "--threads", "1", "--bucketed"])
+    out = capsys.readouterr().out
+    assert out.startswith(f"torch {torch.__version__}, 1 threads, batch 2\n")
+    rows = _table_rows(out, "small")
+    assert len(rows) == 4  # each row printed as it ends, then the whole table
+    assert rows[:2] == rows[2:]
+    assert [row[1] for row in rows[:2]] == ["random", "length-bucketed"]
+    for row in rows[:2]:
+        assert float(row[2].removesuffix(" M")) > 0  # parameters
+        assert all(float(cell.replace(",", "")) > 0 for cell in row[3:5])  # tokens/s each side
+        assert float(row[10]) < 1e-5  # the loss gap of the two implementations
+    assert re.search(r"peak RSS of the whole run \(largest process\): [\d.]+ GB", out)
+
+
+@pytest.mark.slow  # two subprocesses make the inputs, each command runs twice: ~40 s loaded
+def test_cli_cold_start_times_each_command_from_a_fresh_process(tmp_path, capsys):
+    tunes = [synthetic_tune(i, f"Reel {i}", i, seed=i) for i in range(1, 6)]
+    corpus = _write(tmp_path / "book.abc", tunes)
+    work = tmp_path / "work"
+    bench = load_benchmark("cli_cold_start")
+    argv = ["--repeat", "1", "--commands", "help", "check", "--corpus", corpus, "--tunes", "3"]
+    medians = bench.main([*argv, "--workdir", str(work)])
+    root = str(BENCHMARKS.parent)
+    assert list(medians) == ["help", "check"]
+    assert all(list(times) == [root] and times[root] > 0 for times in medians.values())
+    # the inputs it made: the first 3 tunes, a model with its tokenizer, their index
+    assert (work / "corpus.abc").read_text(encoding="utf-8").count("X:") == 3
+    assert (work / "model" / "config.json").is_file()
+    assert (work / "model" / "tokenizer_config.json").is_file()
+    assert (work / "index").is_dir()
+    out = capsys.readouterr().out.splitlines()
+    assert out[1:3] == [f"| command | {root} |", "|---|---|"]
+    assert [line.split(" | ")[0] for line in out[3:5]] == ["| `help`", "| `check`"]
+    assert out[5].startswith("after: ")
