@@ -105,3 +105,28 @@ def test_the_rows_of_a_dropped_empty_chord_keep_the_tie_and_the_dot():
 def test_an_ambiguous_stray_mark_is_still_an_error(body, error):
     with pytest.raises(AbcParseError, match=r".*" + error.replace("[", r"\[")):
         parse_abc(HEADER + body)
+
+
+@pytest.mark.parametrize(
+    ("body", "same_as", "warning"),
+    [
+        ("A8|||B8|", "A8||B8|", "bar line ||| has more lines or dots than a bar line spells: "
+         "read as || (line 6, column 3)"),
+        ("|:A8::::B8:|", "|:A8::B8:|", "bar line :::: has more lines or dots than a bar line "
+         "spells: read as :|: (line 6, column 5)"),
+        ("A8|||:B8:|", "A8||:B8:|", "bar line |||: has more lines or dots"),
+    ],
+)  # fmt: skip
+def test_surplus_lines_or_dots_in_a_bar_line_are_read_as_two_with_a_warning(body, same_as, warning):
+    """``|||`` and ``::::`` (no bar line of ABC 2.1) were read as ``||`` and ``:|:`` without
+    a word; abc2midi 4.84 plays them so, and the reader now says so at the line and column."""
+    tune = parse_abc(HEADER + body)
+    assert rows(body) == rows(same_as)
+    assert [w for w in tune.warnings if warning in w], tune.warnings
+
+
+@pytest.mark.parametrize("bar", ["||", "::", ":||:", "|[|]|", "[|]|]"])
+def test_a_bar_line_of_two_lines_or_dots_says_nothing_of_surplus(bar):
+    """Two thin lines or dots, and the invisible bar ``[|]`` beside lines, are no surplus."""
+    tune = parse_abc(HEADER + f"|:A8{bar}B8:|")
+    assert not [w for w in tune.warnings if "more lines or dots" in w], tune.warnings

@@ -206,6 +206,16 @@ class BarsAndTies(ParserState):
             f"(line {self.lineno}, column {column})"
         )
 
+    def _surplus_bar_marks(self, m: re.Match, text: str) -> None:
+        """Warn, naming the line and the column, of a bar line with three thin lines or dots in
+        a row (`surplus_bar_marks`: ``|||``, ``::::``), read as its canonical bar ``text``
+        (``||``, ``:|:``), as abc2midi plays it. It was read so unsaid."""
+        column = self.written_column(m.start() + 1)  # as written (`=3D` cuts counted back)
+        self.warnings.append(
+            f"bar line {m['bt']} has more lines or dots than a bar line spells: read as {text} "
+            f"(line {self.lineno}, column {column})"
+        )
+
     def _colon_ending(self, m: re.Match) -> None:
         """Warn, once a spelling, of a lone colon with an ending number (`colon_ending`: ``:2``,
         ``:]2``), naming its line and column and how it is read: the end repeat a lone ``:`` is

@@ -25,6 +25,7 @@ from .abc_lexer import (
     note_parts,
     repeat_start_dropped,
     stray_bar_bracket,
+    surplus_bar_marks,
     unknown_decoration,
 )
 from .abc_parser_state import ParserState
@@ -244,6 +245,8 @@ class BodyWalk(ParserState):
                     self._colon_ending(m)
                 if "]" in m[6] and stray_bar_bracket(m[6]):  # `|]]`, `||]|`
                     self._stray_bar_bracket(m, tok.text)
+                if surplus_bar_marks(m[6]):  # `|||`, `::::`
+                    self._surplus_bar_marks(m, tok.text)
                 if tokens and tokens[-1].kind == "bar" or tok.text == "":
                     self.col = m.start() + 1
                     tok = self._merged_bar(tok, m[0])

@@ -38,6 +38,7 @@ __all__ = [
     "note_base",
     "note_parts",
     "stray_bar_bracket",
+    "surplus_bar_marks",
 ]
 
 #: the largest denominator of a written note length (``A/1024``, ``A//////////``): far beyond
@@ -127,6 +128,8 @@ _BAR_CACHE: dict[tuple[str, str | None], str] = {}
 #: ``|:]``, ``:]`` or ``::]``, last but for repeat dots (``|]:``) or before a thick-thin ``[|``
 _BAR_BRACKET_RE = re.compile(r"(?<=[|:])\](?=:*$|\[)")
 _STRAY_BAR_CACHE: dict[str, bool] = {}
+#: three thin lines or three dots in a row, more than any bar line of ABC 2.1 spells
+_SURPLUS_BAR_RE = re.compile(r"\|\|\||:::")
 
 
 def unknown_decoration(text: str, symbols: Mapping[str, str] | None = None) -> bool:
@@ -380,6 +383,20 @@ def stray_bar_bracket(raw: str) -> bool:
         stray = visible.count("]") > len(_BAR_BRACKET_RE.findall(visible))
         _STRAY_BAR_CACHE[raw] = stray
     return stray
+
+
+def surplus_bar_marks(raw: str) -> bool:
+    """Whether the bar line ``raw`` holds three thin lines or three dots in a row (``|||``,
+    ``::::``), which no bar line of ABC 2.1 spells: `canonical_bar` reads them as two (``||``,
+    ``:|:``), as abc2midi (4.84) plays them, and the reader says so with the line and column
+    (they were read so unsaid). The invisible bar ``[|]`` is no line (`_visible_bar`).
+
+    >>> [surplus_bar_marks(raw) for raw in ("|||", "::::", ":::", "|||:", "||", "::", ":||:")]
+    [True, True, True, True, False, False, False]
+    >>> surplus_bar_marks("|[|]|")
+    False
+    """
+    return _SURPLUS_BAR_RE.search(_visible_bar(raw)) is not None
 
 
 def canonical_bar(raw: str, ending: str | None) -> str:
