@@ -17,7 +17,7 @@ from tokenization.vocabulary import UNK_ID
 
 from .tune_title_data import DUR_COLUMN, MAIN_COLUMN
 
-__all__ = ["Identified", "unknown_notes"]
+__all__ = ["Identified", "unknown_note_names", "unknown_notes"]
 
 #: how many of a query's unknown notes `unknown_notes` names
 _NOTES_NAMED = 5
@@ -66,10 +66,27 @@ def unknown_notes(enc: EncodedTune, abc_snippet: str) -> list[str]:
     out of the comparison (a snippet of such notes alone is refused by `identify`).
     `evaluate-retrieval` leaves such queries out (`retrieval_evaluation.excerpt_query_rows`); a
     snippet to name is still named, with these sentences."""
+    effect = {
+        "length": "compared as one eighth each, so the scores do not see that rhythm",
+        "pitch": "left out of the comparison",
+    }
+    return [
+        f"{_counted_notes(count)} with a {what} the tokenizer does not know (read as <unk>): "
+        f"{named}; {effect[what]}"
+        for what, (count, named) in unknown_note_names(enc, abc_snippet).items()
+    ]
+
+
+def unknown_note_names(enc: EncodedTune, abc_snippet: str) -> dict[str, tuple[int, str]]:
+    """Per kind of value (``"length"``, ``"pitch"``) the vocabulary lacks in some of the notes
+    of ``enc`` (``abc_snippet`` encoded), how many notes and the first `_NOTES_NAMED` named as
+    typed, by their number among the notes (``(2, "'d10' (note 1), 'e2/3' (note 9)")``); a
+    note whose pitch is `<unk>` counts for its pitch only. Empty when every note is known, or
+    when the ids are not one row a token (nothing to name them by)."""
     rows = np.asarray(enc.input_ids)[1:-1]  # one row per token, between <start> and <end>
     tokens = enc.tune.tokens
-    if len(rows) != len(tokens):  # not one row a token: nothing to name them by
-        return []
+    if len(rows) != len(tokens):
+        return {}
     main, dur = rows[:, MAIN_COLUMN].astype(np.int64), rows[:, DUR_COLUMN].astype(np.int64)
     is_note = np.array([t.kind == "note" for t in tokens], dtype=bool)
     unknown = {
@@ -77,26 +94,22 @@ def unknown_notes(enc: EncodedTune, abc_snippet: str) -> list[str]:
         "pitch": is_note & (main == UNK_ID),
     }
     if not any(found.any() for found in unknown.values()):
-        return []
+        return {}
     written = _written_tokens(abc_snippet, len(tokens))
     number = np.cumsum(is_note)  # each note's number among the snippet's notes, from 1
-    effect = {
-        "length": "compared as one eighth each, so the scores do not see that rhythm",
-        "pitch": "left out of the comparison",
-    }
-    sentences = []
+    named = {}
     for what, found in unknown.items():
         at = np.flatnonzero(found)
-        if not at.size:
-            continue
-        named = ", ".join(_note_named(written(i), number[i]) for i in at[:_NOTES_NAMED])
-        more = f" and {at.size - _NOTES_NAMED} more" if at.size > _NOTES_NAMED else ""
-        notes = f"{at.size} note" + "s" * (at.size > 1)
-        sentences.append(
-            f"{notes} with a {what} the tokenizer does not know (read as <unk>): {named}{more}; "
-            f"{effect[what]}"
-        )
-    return sentences
+        if at.size:
+            said = ", ".join(_note_named(written(i), number[i]) for i in at[:_NOTES_NAMED])
+            more = f" and {at.size - _NOTES_NAMED} more" if at.size > _NOTES_NAMED else ""
+            named[what] = (int(at.size), said + more)
+    return named
+
+
+def _counted_notes(count: int) -> str:
+    """``1 note``, ``2 notes``."""
+    return f"{count} note" + "s" * (count > 1)
 
 
 def _note_named(typed: str, number: int) -> str:

@@ -25,6 +25,7 @@ from tokenization.tokenizer_checks import tune_label
 
 from .corpus_keys import title_key
 from .edit_distance import WINDOW, EditDistanceRanker
+from .identified import unknown_note_names
 from .name_that_tune import HYBRID_WEIGHT
 from .retrieval import random_baseline, rank_of_targets, retrieval_metrics
 from .tune_embedding import (
@@ -151,7 +152,8 @@ def excerpt_query_rows(
         try:
             crop = cropper.crop(x, excerpt_notes, np.random.default_rng((seed, i)))
         except UnreadableRowsError as err:
-            cropped.append((i, f"its excerpt cannot be read back: {err}", "excerpt unreadable"))
+            why = _unreadable_excerpt(tokenizer, queries[i]["abc"], err)
+            cropped.append((i, f"its excerpt cannot be read back: {why}", "excerpt unreadable"))
             continue
         if not len(cropper.pitches(crop[0])):
             cropped.append((i, "no note in its excerpt (rests only)", "no note"))
@@ -169,6 +171,24 @@ def excerpt_query_rows(
             message = "evaluate_retrieval: left out the query %s: %s"
             said.warn(_UNREADABLE_QUERIES, masked(reason), message, name, why)
     return rows, readable
+
+
+def _unreadable_excerpt(tokenizer: AbcTokenizer, abc: str, err: UnreadableRowsError) -> str:
+    """Why the excerpt of query ``abc`` cannot be read back, as its user knows the query: where
+    some of its notes have a length the vocabulary lacks (the usual reason), the feature, its
+    values (in eighths, as `evaluate-lm` names them) and the notes as typed
+    (`unknown_note_names`), not the row and token (``'pitch79'``, the pitch in the normalised
+    key) the rows name; ``err`` itself otherwise (a rest's length, a bar line it lacks)."""
+    enc = tokenizer.encode_tune(abc)  # read once before: only a query left out reads it again
+    named = unknown_note_names(enc, abc).get("length")
+    if named is None:
+        return str(err)
+    count, notes = named
+    values = ", ".join(dict.fromkeys(enc.unknown_values().get("dur", [])))
+    return (
+        f"it holds notes whose length is not in the tokenizer's vocabulary (feature 'dur', "
+        f"{values} of an eighth; read as <unk>): {count} of the query's notes, {notes}"
+    )
 
 
 #: The kinds of the warnings about the queries (`CappedWarnings`): the first few of each kind

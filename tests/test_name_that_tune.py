@@ -192,6 +192,25 @@ def test_tunes_with_note_lengths_the_vocabulary_lacks(model, tokenizer, tmp_path
     assert m["dropped_reasons"] == {"not_in_protocol": 0, "unreadable": 1}
 
 
+def test_a_query_left_out_for_a_length_is_named_by_its_notes_as_typed(tokenizer, caplog):
+    # the fixture tokenizer saw only eighth notes: "A2" and "B/" read as <unk> lengths; the
+    # warning named the cropped rows' token ("the length of 'pitch69'"), not the notes typed
+    odd = "X:300\nT:Reel 2\nS: https://thesession.org/tunes/2#setting300\nR:reel\nM:4/4\n"
+    odd += "L:1/8\nK:D\nA2 B/B/ CDEF GABc|dcBA GFED|]\n"
+    with caplog.at_level("WARNING"):
+        m = evaluate_retrieval(
+            None, tokenizer, TRAIN, [odd, KNOWN[0]], "known", 0, 0, "edit-distance"
+        )
+    assert m["dropped_reasons"]["unreadable"] == 1
+    said = [r.getMessage() for r in caplog.records if "left out the query" in r.getMessage()]
+    assert said == [
+        "evaluate_retrieval: left out the query X:300 'Reel 2': its excerpt cannot be read "
+        "back: it holds notes whose length is not in the tokenizer's vocabulary (feature "
+        "'dur', 2, 1/2 of an eighth; read as <unk>): 3 of the query's notes, 'A2' (note 1), "
+        "'B/2' (note 2), 'B/2' (note 3)"
+    ]
+
+
 def test_identify_names_the_notes_whose_length_or_pitch_the_tokenizer_lacks(tokenizer, caplog):
     # the fixture tokenizer saw only eighth notes from C to e: "d10" and "e2/3" read as <unk>
     # lengths, compared as eighths, so another rhythm scored 0 ("an exact excerpt") unsaid
