@@ -149,9 +149,10 @@ def datasets_bars_on_terminal_only() -> Iterator[None]:
     carriage-return redraws. datasets' switch is global: its state before is restored after.
 
     >>> import datasets
+    >>> before = datasets.is_progress_bar_enabled()
     >>> with datasets_bars_on_terminal_only():
     ...     pass
-    >>> datasets.is_progress_bar_enabled()
+    >>> datasets.is_progress_bar_enabled() == before
     True
     """
     import datasets
