@@ -194,6 +194,23 @@ def test_off_a_terminal_progress_is_a_line_every_interval_and_at_the_end(capsys)
     assert capsys.readouterr().err == ""  # another process's: nothing
 
 
+@pytest.mark.parametrize("terminal", [False, True])
+def test_the_save_bars_are_off_only_off_a_terminal_and_restored_after(terminal, monkeypatch):
+    """transformers' ``Writing model shards`` bar redrew into ``2>train.log``: off a terminal
+    it and huggingface_hub's are off while saving; on one they draw; after, both are as before."""
+    from huggingface_hub.utils import are_progress_bars_disabled
+    from transformers.utils import logging as hf_logging
+
+    monkeypatch.setattr(common, "_stderr_is_terminal", lambda: terminal)
+    before = (hf_logging.is_progress_bar_enabled(), are_progress_bars_disabled())
+    if before != (True, False):
+        pytest.skip("progress bars turned off in the environment (HF_HUB_DISABLE_PROGRESS_BARS)")
+    with common.save_bars_on_terminal_only():
+        inside = (hf_logging.is_progress_bar_enabled(), are_progress_bars_disabled())
+    assert inside == (before if terminal else (False, True))
+    assert (hf_logging.is_progress_bar_enabled(), are_progress_bars_disabled()) == before
+
+
 def test_progress_bar_shows_a_diverged_loss_as_n_a_not_nan():
     """The bar showed ``loss (mean of 4)=nan`` for a diverged run while its log lines and card
     say n/a with why: it says n/a (why) too, for NaN and infinite means alike."""

@@ -198,11 +198,14 @@ def test_off_a_terminal_progress_is_plain_lines_not_bar_redraws(
 ):
     """``train.py ... 2>train.log`` filled the log with the training bar's carriage-return
     redraws: off a terminal stderr gets plain progress lines (every update here, the interval
-    at 0). (The datasets and save bars are not the training loop's.)"""
+    at 0). No bar redraws at all: transformers' ``Writing model shards`` bar of the saves (a
+    checkpoint's and the final one) drew there too."""
     monkeypatch.setattr(common, "LOG_EVERY_SECONDS", 0.0)
     flags = () if task == "measurenote" else TUNE_TITLE_FLAGS
-    main(_argv(tunebook, cache_dir, tmp_path / "run", *flags, "--max_train_steps", "3"))
+    steps = ("--max_train_steps", "3", "--checkpointing_steps", "2")
+    main(_argv(tunebook, cache_dir, tmp_path / "run", *flags, *steps))
     err = capfd.readouterr().err
+    assert "\r" not in err, [line for line in err.split("\n") if "\r" in line][:3]
     # the bar's redraws end in its rate, ``?step/s]``, ``41.06step/s]`` or ``2.5s/step]``
     assert "step/s]" not in err and "s/step]" not in err
     lines = [line for line in err.splitlines() if line.startswith("step ") and "/3" in line]

@@ -13,11 +13,12 @@ or bad flag are answered before torch and accelerate load (seconds). Their logge
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from irish_tune.json_output import json_safe, shown_figure, strict_json
@@ -69,6 +70,7 @@ __all__ = [
     "minutes_left",
     "moot_flags",
     "progress_line",
+    "save_bars_on_terminal_only",
     "recompute_steps_and_start_tracking",
     "stopped_by",
 ]
@@ -465,6 +467,45 @@ def _stderr_is_terminal() -> bool:
     """Whether stderr is a terminal (False for a file, a pipe, or a stream without ``isatty``)."""
     isatty = getattr(sys.stderr, "isatty", None)
     return bool(isatty and isatty())
+
+
+@contextlib.contextmanager
+def save_bars_on_terminal_only() -> Iterator[None]:
+    """Within the block, transformers' and huggingface_hub's progress bars (``Writing model
+    shards`` of ``save_pretrained``) are drawn only where stderr is a terminal: in a log
+    (``2>train.log``) they were carriage-return redraws. Both switches are global: each one's
+    state before is restored after (one already off stays off).
+
+    >>> from transformers.utils import logging as hf_logging
+    >>> before = hf_logging.is_progress_bar_enabled()
+    >>> with save_bars_on_terminal_only():
+    ...     pass
+    >>> hf_logging.is_progress_bar_enabled() == before
+    True
+    """
+    from huggingface_hub.utils import (
+        are_progress_bars_disabled,
+        disable_progress_bars,
+        enable_progress_bars,
+    )
+    from transformers.utils import logging as hf_logging
+
+    if _stderr_is_terminal():
+        yield
+        return
+    transformers_on = hf_logging.is_progress_bar_enabled()
+    hub_on = not are_progress_bars_disabled()
+    if transformers_on:
+        hf_logging.disable_progress_bar()
+    if hub_on:
+        disable_progress_bars()
+    try:
+        yield
+    finally:
+        if transformers_on:
+            hf_logging.enable_progress_bar()
+        if hub_on:
+            enable_progress_bars()
 
 
 def progress_line(meter: dict[str, Any]) -> str:

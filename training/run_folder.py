@@ -25,6 +25,7 @@ from training.common import (
     UsageError,
     parse_config_overrides,
     process_logger,
+    save_bars_on_terminal_only,
     write_json,
     writing,
 )
@@ -121,9 +122,10 @@ def save_model(
     be deleted, before the save or after it, is named in a warning and left (`discard_folder`).
     ``with_pipeline`` (a MeasureNote model) saves the ``abc-generation`` pipeline with it
     (`modeling_irish.pipeline_abc.carry_pipeline`), so that ``pipeline(model=folder,
-    trust_remote_code=True)`` picks that task, on the Hub too."""
+    trust_remote_code=True)`` picks that task, on the Hub too. transformers' ``Writing model
+    shards`` bar is drawn only on a terminal (`save_bars_on_terminal_only`)."""
     staging = os.path.join(output_dir, ".tmp-model")
-    with writing(staging):
+    with writing(staging), save_bars_on_terminal_only():
         _save_model(model, staging, output_dir, accelerator, with_pipeline)
 
 
@@ -155,7 +157,7 @@ def save_tokenizer(tokenizer: Any, output_dir: str) -> None:
     `save_model` writes the model, so that `RUN_FILES` records every file it saves (its
     source files for ``trust_remote_code`` included) before they are in the folder."""
     staging = os.path.join(output_dir, ".tmp-tokenizer")
-    with writing(staging):
+    with writing(staging), save_bars_on_terminal_only():
         record_run_files(output_dir, [os.path.basename(staging)])
         discard_folder(staging)  # a killed save's; one that will not go is named
         tokenizer.save_pretrained(staging)
