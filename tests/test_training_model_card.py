@@ -240,16 +240,37 @@ def test_the_measurenote_card_gives_its_parameter_count_with_the_runs_counts(tun
 @pytest.mark.parametrize("task", ["measurenote", "tune_title"])
 def test_the_card_says_what_wall_time_seconds_spans(task, tunebook, tmp_path):
     """The run table showed a bare ``| wall_time_seconds | 20.46 |``: which process's time, from
-    what to what, was said in the docs only."""
+    what to what, was said in the docs only. Then the cell held the number and a long
+    explanation in brackets: the explanation is a note under the table, the cell a number."""
     base = LM_RESULTS if task == "measurenote" else RETRIEVAL_RESULTS
     results = {**base, "train_runtime_seconds": 12.5, "wall_time_seconds": 20.4617}
     text = ModelCard.load(_card(tmp_path, tunebook, task, results)).content
     run = _table(text, "### Run: counts and timings")
-    assert run["wall_time_seconds"] == (
-        "20.46 (the main process's wall-clock time, from reading the corpus to the saved, "
-        "evaluated model; not the runs it resumed)"
+    assert run["wall_time_seconds"] == "20.46"
+    assert run["train_runtime_seconds"] == "12.5"
+    under = text.split("### Run: counts and timings\n\n", 1)[1].split("\n\n")[1]
+    assert under == (
+        "`wall_time_seconds` is the main process's wall-clock time, from reading the corpus to "
+        "the saved, evaluated model; not the runs it resumed."
     )
-    assert run["train_runtime_seconds"] == "12.5"  # the other timings stay bare numbers
+
+
+@pytest.mark.parametrize("task", ["measurenote", "tune_title"])
+def test_the_hyperparameters_table_shows_no_python_none_or_false(task, tunebook, tmp_path):
+    """The hyper-parameters table showed Python's values to a Hub reader:
+    ``| config_overrides | None |``, ``| measurenote_path | None |``, ``| key_augmentation |
+    False |``. An unset flag reads ``none``, a flag that is off or on ``no`` or ``yes``; every
+    set value is kept."""
+    results = LM_RESULTS if task == "measurenote" else RETRIEVAL_RESULTS
+    text = ModelCard.load(_card(tmp_path, tunebook, task, results, "--require_bars_fit")).content
+    hyper = _table(text, "## Training hyper-parameters")
+    assert hyper["config_overrides"] == "none" and hyper["max_length"] == "none"
+    assert hyper["require_bars_fit"] == "yes" and hyper["learning_rate"] == "0.0003"
+    if task == "measurenote":
+        assert hyper["key_augmentation"] == "no"
+    else:
+        assert hyper["measurenote_path"] == "none" and hyper["freeze_backbone"] == "no"
+    assert not {"None", "False", "True"} & set(hyper.values())
 
 
 @pytest.mark.parametrize("task", ["measurenote", "tune_title"])

@@ -467,7 +467,7 @@ def test_the_cards_name_the_settings_that_shaped_the_data_and_the_eval_precision
     assert results["eval_precision"] == "bf16 autocast"
     card = (out / "README.md").read_text(encoding="utf-8")
     for row in ("split_seed | 7", "split_method | shuffle", "link_incipits | 24",
-                "require_bars_fit | True", "eval_precision | bf16 autocast"):  # fmt: skip
+                "require_bars_fit | yes", "eval_precision | bf16 autocast"):  # fmt: skip
         assert f"| {row} |" in card, row
     assert "shuffled with seed 7" in card and "fixed seed" not in card
     assert "or the same first 24 notes (`--link_incipits 24`)" in card
@@ -481,7 +481,7 @@ def test_the_cards_name_the_settings_that_shaped_the_data_and_the_eval_precision
     main(_argv(str(corpus), cache_dir, tmp_path / "fp32", "--max_train_steps", "1"))
     card = (tmp_path / "fp32" / "README.md").read_text(encoding="utf-8")
     assert "| eval_precision | float32 |" in card and "computed under" not in card
-    assert "| require_bars_fit | False |" in card and "--link_incipits" not in card
+    assert "| require_bars_fit | no |" in card and "--link_incipits" not in card
     # the tune-title card: the same data settings; its retrieval figures are float32
     args = parse_args([*argv, "--task", "tune_title", "--title_encoder", "char_gru"])
     args.output_dir = str(tmp_path / "tt")
@@ -492,7 +492,7 @@ def test_the_cards_name_the_settings_that_shaped_the_data_and_the_eval_precision
     results = {"total_batch_size": 2, "train_steps": 1, "eval_precision": "float32"}
     write_tune_title_card(args, card_model(1), results, report)
     card = (tmp_path / "tt" / "README.md").read_text(encoding="utf-8")
-    for row in ("split_seed | 7", "link_incipits | 24", "require_bars_fit | True",
+    for row in ("split_seed | 7", "link_incipits | 24", "require_bars_fit | yes",
                 "eval_precision | float32"):  # fmt: skip
         assert f"| {row} |" in card, row
     assert "shuffled with seed 7" in card and "skipped 1 (1 of them with a full bar" in card

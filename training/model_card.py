@@ -99,12 +99,14 @@ def write_model_card(
     evaluations: Sequence[Evaluation] = (),
     metrics_note: str = "",
     run_figures: dict[str, Any] | None = None,
+    run_figures_note: str = "",
 ) -> str:
     """Write ``output_dir/README.md``: YAML front matter (`front_matter`: licence, library,
     tags, pipeline tag, base model, and the figures of ``evaluations`` as the ``model-index``
     of ``model_name``), then description, training data, hyper-parameters table
     (``hyperparameters_note`` under it), metrics table (``metrics_note`` under it) and the
-    run's counts and timings (``run_figures``, a table of their own), and a usage snippet.
+    run's counts and timings (``run_figures``, a table of their own; ``run_figures_note`` under
+    it), and a usage snippet.
     Returns the path."""
     front = front_matter(
         license=license,
@@ -124,6 +126,7 @@ def write_model_card(
     if run_figures:
         lines += ["", "### Run: counts and timings", "", "| name | value |", "|---|---|"]
         lines += [f"| {k} | {_fmt(v)} |" for k, v in sorted(run_figures.items())]
+        lines += ["", run_figures_note] if run_figures_note else []
     lines += ["", "## Usage", "", REQUIREMENT, "", "```python", usage.strip(), "```", ""]
     path = os.path.join(output_dir, "README.md")
     with writing(path), open(path, "w", encoding="utf-8") as handle:
@@ -133,7 +136,17 @@ def write_model_card(
 
 def _fmt(value: Any) -> str:
     """A table's cell: a float to 4 significant digits (one not finite, which `card_tables`
-    already turns into its reason, as ``n/a``), and ``|`` escaped."""
+    already turns into its reason, as ``n/a``), a flag that is on or off as ``yes`` or ``no``,
+    an unset one (None: not given, no default) as ``none``, and ``|`` escaped; not Python's
+    ``True``, ``False`` or ``None``, which a reader of the card need not know.
+
+    >>> _fmt(0.000123456), _fmt(True), _fmt(False), _fmt(None), _fmt("a|b")
+    ('0.0001235', 'yes', 'no', 'none', 'a\\\\|b')
+    """
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if value is None:
+        return "none"
     if isinstance(value, float):
         return f"{value:.4g}" if math.isfinite(value) else "n/a (not a finite number)"
     return str(value).replace("|", "\\|")

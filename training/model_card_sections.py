@@ -107,8 +107,8 @@ def tune_title_tables(results: dict[str, Any]) -> CardTables:
     return card_tables(results, scores)
 
 
-#: What a card's ``wall_time_seconds`` spans, after its value (all_results.json's key, written
-#: by the main process from its own clock).
+#: What a card's ``wall_time_seconds`` spans, in a note under the run table (all_results.json's
+#: key, written by the main process from its own clock).
 WALL_TIME_SPAN = (
     "the main process's wall-clock time, from reading the corpus to the saved, evaluated "
     "model; not the runs it resumed"
@@ -116,35 +116,38 @@ WALL_TIME_SPAN = (
 
 
 class CardTables(TypedDict):
-    """`card_tables`' figures, `write_model_card`'s keyword arguments of the same names."""
+    """`card_tables`' figures and the note under the run table, `write_model_card`'s keyword
+    arguments of the same names."""
 
     metrics: dict[str, Any]
     run_figures: dict[str, Any]
+    run_figures_note: str
 
 
 def card_tables(results: dict[str, Any], scores: Collection[str]) -> CardTables:
     """A run's numbers (and ``eval_precision``) for its card, as `write_model_card`'s
     ``metrics`` (those named in ``scores``) and ``run_figures`` (every other number: the run's
-    counts and timings). A figure that is None (JSON null) or not a finite number (a diverged
-    run's NaN, which its JSON holds as null) is shown as ``n/a``, with the reason where one is
-    known (`missing_reason`), not left out.
+    counts and timings), with ``run_figures_note`` saying what ``wall_time_seconds`` spans
+    (`WALL_TIME_SPAN`) when the run has one. A figure that is None (JSON null) or not a finite
+    number (a diverged run's NaN, which its JSON holds as null) is shown as ``n/a``, with the
+    reason where one is known (`missing_reason`), not left out.
 
     >>> card_tables({"eval_nll": 6.5, "num_parameters": 1234, "train_loss_last": None},
     ...     {"eval_nll", "train_loss_last"})  # doctest: +NORMALIZE_WHITESPACE
     {'metrics': {'eval_nll': 6.5, 'train_loss_last': 'n/a (no update logged)'},
-     'run_figures': {'num_parameters': 1234}}
+     'run_figures': {'num_parameters': 1234}, 'run_figures_note': ''}
     """
     shown = {
         k: missing_reason(k, results) if v is None or not _finite(v) else v
         for k, v in results.items()
         if isinstance(v, (int, float)) or v is None or k == "eval_precision"
     }
-    wall = shown.get("wall_time_seconds")
-    if isinstance(wall, (int, float)):  # the one timing whose span the key does not say
-        shown["wall_time_seconds"] = f"{wall:.4g} ({WALL_TIME_SPAN})"
+    # the one timing whose span the key does not say: a note under the table, not in its cell
+    wall = "wall_time_seconds" in shown
     return {
         "metrics": {k: v for k, v in shown.items() if k in scores},
         "run_figures": {k: v for k, v in shown.items() if k not in scores},
+        "run_figures_note": f"`wall_time_seconds` is {WALL_TIME_SPAN}." if wall else "",
     }
 
 
