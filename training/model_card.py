@@ -20,6 +20,7 @@ from training.model_card_data import (
     corpus_filters,
     corpus_text,
     drop_text,
+    read_sizes_text,
     run_split_rule,
     split_rule,
     unknown_note,
@@ -269,9 +270,6 @@ def write_measurenote_card(
     hyper.update(budget(args, results))
     # the figures that score the model; every other number is the run's (counts and timings)
     scores = (*LM_FIGURES, "eval_precision", "train_loss", "train_loss_last")
-    sizes = ", ".join(
-        f"{k.split('_')[1]} {v}" for k, v in results.items() if k.startswith("corpus_")
-    )
     write_model_card(
         args.output_dir,
         title=f"MeasureNote ({_size_name(args)}) for Irish traditional tunes in ABC",
@@ -283,9 +281,8 @@ def write_measurenote_card(
             "token and duration per predicted row; perplexity = exp(nll)."
             f"{_eval_precision_note(results)}"
         ),
-        data=f"Source: {sources}. Tunes per split: {sizes}. {run_split_rule(args, data_report)} "
-        f"{drop_text(data_report['tokenize'], args.max_length)}"
-        f"{unknown_note(data_report['tokenize'])}",
+        data=f"Source: {sources}. {run_split_rule(args, data_report)}"
+        f"{_tokenized_text(data_report, args.max_length)}",
         hyperparameters=hyper,
         hyperparameters_note=changes_text(results),
         **card_tables(results, scores),
@@ -373,20 +370,21 @@ def _bases_text(args: argparse.Namespace) -> str:
     return text
 
 
-def _tokenized_text(data_report: dict | None, max_length: int | None = None) -> str:
-    """A tune-title card's sentences on the tunes its tokenizer read per split (before the
-    untitled ones are left out) and dropped (unreadable, or over ``max_length``,
-    ``--max_length``), as the MeasureNote card gives them; "" without a tokenizer report.
+def _tokenized_text(
+    data_report: dict | None, max_length: int | None = None, untitled: bool = False
+) -> str:
+    """Both cards' sentences on the tunes their tokenizer read per split (`read_sizes_text`;
+    on a tune-title card, ``untitled``, before the untitled ones are left out) and dropped
+    (unreadable, or over ``max_length``, ``--max_length``); "" without a tokenizer report.
 
     >>> _tokenized_text({"tokenize": {"train": {"tunes": 5, "unreadable": 0, "too_long": 2}}}, 9)
-    ' Tunes per split, untitled ones included: train 5. The tokenizer left out 2 tunes: train 2 longer than `--max_length` (9 rows).'
+    ' Tunes per split as read, before the drops below: train 5. The tokenizer left out 2 tunes: train 2 longer than `--max_length` (9 rows).'
     """  # noqa: E501
     report = (data_report or {}).get("tokenize")
     if not report:
         return ""
-    sizes = ", ".join(f"{split} {counts['tunes']}" for split, counts in report.items())
     return (
-        f" Tunes per split, untitled ones included: {sizes}. "
+        f" {read_sizes_text(report, untitled)} "
         f"{drop_text(report, max_length)}{unknown_note(report)}"
     )
 
@@ -445,7 +443,7 @@ def write_tune_title_card(
         evaluations=retrieval_evaluations(args, results),
         data=f"Source: {sources}. Untitled tunes (x, Gan Ainm) left out. "
         f"{run_split_rule(args, data_report)}"
-        f"{_tokenized_text(data_report, args.max_length)}",
+        f"{_tokenized_text(data_report, args.max_length, untitled=True)}",
         hyperparameters=hyper,
         hyperparameters_note=changes_text(results),
         **tune_title_tables(results),

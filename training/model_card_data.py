@@ -16,6 +16,7 @@ __all__ = [
     "corpus_filters",
     "corpus_text",
     "drop_text",
+    "read_sizes_text",
     "run_split_rule",
     "split_rule",
     "unknown_note",
@@ -123,6 +124,23 @@ def run_split_rule(args: argparse.Namespace, data_report: dict | None = None) ->
 
 #: The flags that shaped a run's data, in both cards' hyper-parameter tables.
 DATA_FLAGS = ("split_seed", "split_method", "link_incipits", "require_bars_fit")
+
+
+def read_sizes_text(tokenize_report: dict, untitled: bool = False) -> str:
+    """Both cards' sentence on the tunes per split, in the same words: as the tokenizer read
+    them, before its drops (`drop_text`, the sentence after) and, on a tune-title card
+    (``untitled``), with the untitled tunes it then leaves out; "" without a report.
+
+    >>> read_sizes_text({"train": {"tunes": 5}, "validation": {"tunes": 2}})
+    'Tunes per split as read, before the drops below: train 5, validation 2.'
+    >>> read_sizes_text({"train": {"tunes": 5}}, untitled=True)
+    'Tunes per split as read, before the drops below and with the untitled ones: train 5.'
+    """
+    if not tokenize_report:
+        return ""
+    sizes = ", ".join(f"{split} {counts['tunes']}" for split, counts in tokenize_report.items())
+    before = "before the drops below" + (" and with the untitled ones" if untitled else "")
+    return f"Tunes per split as read, {before}: {sizes}."
 
 
 def drop_text(tokenize_report: dict, max_length: int | None = None) -> str:
