@@ -127,6 +127,37 @@ def nearest_edits_per_note(tokenizer, train, rows) -> np.ndarray:
     return np.array([-ranker.scores(cropper.pitches(r[0])).max() for r in rows])
 
 
+def query_parts(readable: list[int], first: int) -> tuple[dict[str, np.ndarray], list[str]]:
+    """The parts of the queries a row reports (indices into the readable queries): ``all``,
+    ``first_<first>`` (the readable ones among the first ``first`` queries: ``readable`` holds
+    their positions) and ``rest``; and a line for each part without a query, left out of the
+    rows (its MRR is not defined) and said, not dropped without a word.
+
+    >>> parts, empty = query_parts([0, 2, 5], 3)
+    >>> {name: idx.tolist() for name, idx in parts.items()}
+    {'all': [0, 1, 2], 'first_3': [0, 1], 'rest': [2]}
+    >>> query_parts([0, 2], 300)[1]
+    ['part rest left out of the rows: no query past the first 300 (2 readable queries)']
+    """
+    at = np.array(readable, dtype=int)
+    parts = {
+        "all": np.arange(len(at)),
+        f"first_{first}": np.flatnonzero(at < first),
+        "rest": np.flatnonzero(at >= first),
+    }
+    why = {
+        "all": "no readable query",
+        f"first_{first}": f"no readable query among the first {first}",
+        "rest": f"no query past the first {first}",
+    }
+    empty = [
+        f"part {name} left out of the rows: {why[name]} ({len(at)} readable queries)"
+        for name, idx in parts.items()
+        if not len(idx)
+    ]
+    return {name: idx for name, idx in parts.items() if len(idx)}, empty
+
+
 def main(argv: list[str] | None = None) -> list[dict]:
     """Score the queries for each parameter setting; the rows printed as JSON lines."""
     args = parse_args(argv)
@@ -146,15 +177,13 @@ def main(argv: list[str] | None = None) -> list[dict]:
     prior = HeaderTitlePrior(names, headers).log_probs(display, query_headers)
     embeds = minilm_title_embeddings(names + display)
     setting_titles, gallery = embeds[: len(names)], embeds[len(names) :]
-    parts = {
-        "all": np.arange(len(rows)),
-        f"first_{args.first}": np.flatnonzero(np.array(readable) < args.first),
-        "rest": np.flatnonzero(np.array(readable) >= args.first),
-    }
+    parts, empty = query_parts(readable, args.first)
     where = "validation" if args.dev is None else f"development set {args.dev}"
     print(f"{where}: queries {len(rows)}, gallery {len(display)} titles, {len(names)} settings,")
     print(f"edit-distance scan {ms:.1f} ms/query; random MRR@20 on the whole gallery", end=" ")
     print(f"{random_baseline(len(display), 20)['mrr_at_20']:.4f}")
+    for line in empty:
+        print(line)
     nearest = nearest_edits_per_note(tokenizer, train, rows)
     shares = {t: round(float((nearest <= t + 1e-9).mean()), 3) for t in (0.0, 0.1, 0.2)}
     print(f"share of excerpts within 0 / 0.1 / 0.2 edits per note of a training setting: {shares}")
@@ -172,10 +201,9 @@ def main(argv: list[str] | None = None) -> list[dict]:
                     for suffix, total in (("", w * cosines + prior), ("_neighbours_only", cosines)):
                         ranked = np.asarray(rank_of_targets(total, targets))
                         for name, idx in parts.items():
-                            if len(idx):
-                                m = retrieval_metrics(ranked[idx], (1, 10), 20)
-                                row[f"{name}_mrr_at_20{suffix}"] = round(m["mrr_at_20"], 4)
-                                row[f"{name}_queries"] = m["queries"]
+                            m = retrieval_metrics(ranked[idx], (1, 10), 20)
+                            row[f"{name}_mrr_at_20{suffix}"] = round(m["mrr_at_20"], 4)
+                            row[f"{name}_queries"] = m["queries"]
                     print(json_dumps(row, "unseen_neighbour_titles.py"))
                     results.append(row)
 

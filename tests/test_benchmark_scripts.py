@@ -802,6 +802,23 @@ def test_unseen_neighbour_titles_prints_a_row_of_metrics_per_parameter_setting(t
                 assert 0 < row[f"{part}_mrr_at_20{suffix}"] <= 1
 
 
+def test_unseen_neighbour_titles_says_a_part_without_queries_it_leaves_out(tmp_path, capsys):
+    """With ``--first`` past every query, ``rest`` has none: a line names it and why."""
+    from tokenization.tokenization_abc import AbcTokenizer
+
+    tunes = _reels_and_jigs(60)
+    corpus = _write(tmp_path / "book.abc", tunes)
+    AbcTokenizer.train(tunes).save_pretrained(tmp_path / "tok")
+    bench = load_benchmark("unseen_neighbour_titles")
+    argv = ["--corpus", corpus, "--cache-dir", str(tmp_path / "cache"), "--first", "300"]
+    (row,) = bench.main([*argv, "--tokenizer", str(tmp_path / "tok")])
+    out = capsys.readouterr().out.splitlines()
+    queries = row["all_queries"]
+    said = f"part rest left out of the rows: no query past the first 300 ({queries} readable"
+    assert f"{said} queries)" in out[:4]
+    assert row["first_300_queries"] == queries and "rest_queries" not in row
+
+
 def test_bench_retrieval_trains_a_row_and_scores_it_beside_the_baselines(tmp_path, capsys):
     corpus = _write(tmp_path / "book.abc", _reels_and_jigs(20, settings=2))
     out = tmp_path / "out"
