@@ -392,11 +392,14 @@ def finish_interrupted_saves(path: Union[str, os.PathLike]) -> None:
     left alone. One whose process lived on after it stopped (a notebook after a second Ctrl-C)
     may have been overtaken by a later save of another process: when ``path`` holds a whole
     index (`INDEX_FILE`) its files are older, and are deleted, with a warning, not put over
-    it (`_settle_stopped`). The folder is flushed to the disk after, as after a save."""
+    it (`_settle_stopped`). The folder is flushed to the disk after, as after a save. Each
+    swap ended is said in a warning naming the index ``path`` now holds, the new build's or
+    the earlier one put back, as `read_index` says it (`_warn_settled`)."""
+    path = os.fspath(path)
     writers = dead_writer_folders(path, _WRITER)
-    _settle_stopped(os.fspath(path), writers)
+    _warn_settled(path, _settle_stopped(path, writers))
     if writers:
-        sync_folder(os.fspath(path))
+        sync_folder(path)
 
 
 # ----- reading an index ------------------------------------------------------------------------

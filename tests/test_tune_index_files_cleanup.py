@@ -467,7 +467,8 @@ def test_two_saves_left_half_aside_are_both_put_back(tmp_path, monkeypatch, capl
     tune_index_files.finish_interrupted_saves(folder)
     assert _whole(folder) == "old"
     assert not [n for n in _names(folder) if n.startswith(".tune_index")]
-    assert not caplog.records
+    said = [record.getMessage() for record in caplog.records]  # each undo, no overtaken one
+    assert len(said) == 2 and all(m.startswith("undid the swap in ") for m in said)
 
 
 def _killed_save(folder) -> str:
@@ -521,9 +522,11 @@ def test_a_load_that_cannot_take_the_lock_names_a_killed_saves_folder(tmp_path, 
 
 
 @pytest.mark.parametrize("killed_in", ["in", "old"], ids=["after the moves", "before them"])
-def test_a_load_that_ends_a_killed_swap_says_which_index_it_holds(tmp_path, caplog, killed_in):
+@pytest.mark.parametrize("ended_by", ["read_index", "finish_interrupted_saves"])
+def test_ending_a_killed_swap_says_which_index_it_holds(tmp_path, caplog, killed_in, ended_by):
     # a load finished (in/: every old file aside) or undid (old/ only) a swap killed midway,
-    # unsaid: the user could not tell whether identify answered from the old index or the new
+    # unsaid: the user could not tell whether identify answered from the old index or the new;
+    # the public finish_interrupted_saves ended it unsaid after read_index said it
     folder = tmp_path / "idx"
     write_index(folder, ARRAYS, INFO)
     killed = folder / f".tune_index.tmp-{DEAD}"
@@ -532,6 +535,8 @@ def test_a_load_that_ends_a_killed_swap_says_which_index_it_holds(tmp_path, capl
         if not name.startswith("."):
             os.rename(folder / name, killed / killed_in / name)
     caplog.set_level(logging.WARNING)
+    if ended_by == "finish_interrupted_saves":
+        tune_index_files.finish_interrupted_saves(folder)
     assert read_index(folder)[0]["titles"] == INFO["titles"]
     assert not killed.exists()
     said = {
