@@ -220,6 +220,14 @@ def test_invisible_bar_lines():
     ]  # fmt: skip
 
 
+def test_an_invisible_bar_between_two_lines_is_a_double_bar():
+    # `|[|]|` was lexed `|` then `[|]|`, merged into a plain `|`, while `canonical_bar` (the
+    # invisible bar taken out: `||`) and abc2midi 4.84 (one bar line of several lines, no empty
+    # bar) read it as one bar line: the reader now reads it whole
+    r = rows("A|[|]|B|[|]c:|[|]|:d|[|]|]")
+    assert [t for k, t, _, _ in r if k == "bar"] == ["||", "|", ":|:", "|]"]
+
+
 def test_endings_canonical():
     r = rows("A|1 B:|2 c|[1 d:|[2 e| [1 f:||2 g|1,3 a [2 b")
     assert [t for k, t, _, _ in r if k == "bar"] == [

@@ -49,10 +49,13 @@ MAX_LENGTH_DENOMINATOR = 1024
 #: `int` itself refuses more than 4,300 digits, with an error that names no place
 MAX_NUMBER = 2**63 - 1
 
+# a bar line's text may hold the invisible bar `[|]` after its first line (`|[|]|`), so that
+# `canonical_bar` reads it whole (`_visible_bar`: `||`, as abc2midi reads one bar line there),
+# not as `|` then `[|]|`, two bar lines merged into a plain `|`
 BODY_RE = re.compile(
     r"""
  (?P<note>(?P<acc>\^\^|\^|__|_|=)?(?P<nk>[A-Ga-g][',]*)(?P<nl>\d*(?:/+\d*)?))
-|(?P<bar>(?P<bt>:*\[\|[\]|:]*|:*\|[\]|:]*|:+\]?)(?P<be>\d+(?:[,-]\d+)*)?)
+|(?P<bar>(?P<bt>:*\[\|[\]|:]*|:*\|(?:\[\|\]|[\]|:])*|:+\]?)(?P<be>\d+(?:[,-]\d+)*)?)
 |(?P<ws>(?:[\s`y$]|\\(?=\s*$))+(?:(?<=y)\d+)?)
 |(?P<stray>\*+|\#+|;+|\?+|@+|\\)
 |(?P<brk>>{1,3}|<{1,3})
