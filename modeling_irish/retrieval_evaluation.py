@@ -177,8 +177,9 @@ def _unreadable_excerpt(tokenizer: AbcTokenizer, abc: str, err: UnreadableRowsEr
     """Why the excerpt of query ``abc`` cannot be read back, as its user knows the query: where
     some of its notes have a length the vocabulary lacks (the usual reason), the feature, its
     values (in eighths, as `evaluate-lm` names them) and the notes as typed
-    (`unknown_note_names`), not the row and token (``'pitch79'``, the pitch in the normalised
-    key) the rows name; ``err`` itself otherwise (a rest's length, a bar line it lacks)."""
+    (`unknown_note_names`), not the row and the note spelled in the normalised key (``^f`` in
+    C major) that the rows name; ``err`` itself otherwise (a rest's length, a bar line it
+    lacks)."""
     enc = tokenizer.encode_tune(abc)  # read once before: only a query left out reads it again
     named = unknown_note_names(enc, abc).get("length")
     if named is None:

@@ -258,11 +258,28 @@ def test_decode_refuses_a_note_whose_length_is_a_special_id(dur_id, dur):
     tok = AbcTokenizer.train(["X:1\nM:2/4\nL:1/8\nK:D\nDFAd|f2d2|]"])
     ids = tok("X:1\nM:2/4\nL:1/8\nK:D\nDFAd|f2d2|]", return_tensors="np")["input_ids"][0]
     ids[2, 1] = dur_id
-    with pytest.raises(UnreadableRowsError, match=rf"^row 2: the length of 'pitch64' is {dur}, "):
+    the_note = r"the note E \(ABC in the normalised key, C major\)"
+    with pytest.raises(UnreadableRowsError, match=rf"^row 2: the length of {the_note} is {dur}, "):
         tok.decode(ids)
     ids[2, 1] = 3
     with pytest.raises(UnreadableRowsError, match=r"^row 2: .* \(<unk>\), so the rows cannot"):
         tok.decode(ids)
+
+
+def test_an_unknown_length_names_the_note_as_abc_not_its_pitch_number():
+    # was "the length of 'pitch64' is not in ...": an internal pitch number a user cannot place
+    tok = AbcTokenizer.train(["X:1\nM:2/4\nL:1/8\nK:D\nDFAd|^g2 z2|]"])
+    ids = tok("X:1\nM:2/4\nL:1/8\nK:D\nDFAd|^g2 z2|]", return_tensors="np")["input_ids"][0]
+    mains = tok.convert_ids_to_tokens(ids[:, 0].tolist())
+    note, rest = mains.index("pitch78"), mains.index("z")  # ^g in D is ^f once in C
+    ids[[note, rest], 1] = 3  # <unk>
+    message = rf"^row {note}: the length of the note \^f \(ABC in the normalised key, C major\)"
+    with pytest.raises(UnreadableRowsError, match=message + r" is not in this tokenizer's"):
+        tok.decode(ids)
+    ids[note, 1] = ids[2, 1]  # a known length (D, row 2): the rest is the first unreadable row
+    with pytest.raises(UnreadableRowsError, match=rf"^row {rest}: the length of a rest \(z\) is"):
+        tok.decode(ids)
+    assert "pitch" not in str(pytest.raises(UnreadableRowsError, tok.ids_to_tokens, ids).value)
 
 
 def test_a_decode_error_in_a_batch_names_the_item(tokenizer):

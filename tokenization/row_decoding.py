@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from .abc_parser import Token
+from .abc_spelling import Speller
 from .abc_writer import chord_problem, write_abc
 from .encoded_tune import (
     DUR_COLUMN,
@@ -113,7 +114,8 @@ def rows_to_tokens(vocab: AbcVocab, input_ids: Any) -> list[Token]:
         main = mains[main_id] if main_id < len(mains) else vocab.token("main", main_id)
         dur = durs[dur_id] if 0 <= dur_id < len(durs) else vocab.token("dur", dur_id)
         if dur in SPECIALS and (main.startswith("pitch") or main == "z"):
-            raise UnreadableRowsError(f"row {row}: {_no_length(main, dur)}")
+            named = _row_named(vocab, ids, main)
+            raise UnreadableRowsError(f"row {row}: {_no_length(named, dur)}")
         tokens.append(row_token(main, dur, compound))
         token_rows.append(row)
     problem = chord_problem(tokens)
@@ -147,18 +149,41 @@ def rows_compound(vocab: AbcVocab, ids: np.ndarray) -> bool:
     return vocab.token("is_compound", int(ids[0, COMPOUND_COLUMN])) == "True"
 
 
-def _no_length(main: str, dur: str) -> str:
-    """Why a note or rest row whose ``dur`` is a special token (``<unk>``, ``<pad>``, ...)
-    cannot be read back.
+def _row_named(vocab: AbcVocab, ids: np.ndarray, main: str) -> str:
+    """How an error names a note or rest row (``main``: ``"pitch64"`` or ``"z"``) to a user,
+    who knows no internal pitch number: a note as ABC in the normalised key the rows carry
+    (`Speller`: ``E`` in C major, ``^f`` outside its scale), that key named; where the
+    vocabulary reads the key as ``<unk>``, spelled in C major, which has no accidental either.
 
-    >>> _no_length("z", "<pad>")
-    "the length of 'z' is <pad>, a special token, not a length, so the rows cannot be read back"
+    >>> from tokenization.tokenization_abc import AbcTokenizer
+    >>> tok = AbcTokenizer.train(["X:1\\nK:D\\nDFA|"])
+    >>> ids = tok.encode_tune("X:1\\nK:D\\nDFA|").input_ids
+    >>> for main in ("pitch64", "pitch78", "z"):
+    ...     print(_row_named(tok.abc_vocab, ids, main))
+    the note E (ABC in the normalised key, C major)
+    the note ^f (ABC in the normalised key, C major)
+    a rest (z)
+    """
+    if main == "z":
+        return "a rest (z)"
+    value = vocab.token("key", int(ids[0, KEY_COLUMN])) if len(ids) else "<unk>"
+    white = parse_key(value) if value not in SPECIALS else None
+    text = Speller(white or parse_key("C")).note(int(main.removeprefix("pitch")))
+    return f"the note {text} (ABC in the normalised key{f', {white.name}' if white else ''})"
+
+
+def _no_length(named: str, dur: str) -> str:
+    """Why a note or rest row (``named`` by `_row_named`) whose ``dur`` is a special token
+    (``<unk>``, ``<pad>``, ...) cannot be read back.
+
+    >>> _no_length("a rest (z)", "<pad>").split(", so")[0]
+    'the length of a rest (z) is <pad>, a special token, not a length'
     """
     if dur == "<unk>":
         why = "is not in this tokenizer's vocabulary (<unk>)"
     else:
         why = f"is {dur}, a special token, not a length"
-    return f"the length of {main!r} {why}, so the rows cannot be read back"
+    return f"the length of {named} {why}, so the rows cannot be read back"
 
 
 def check_decode_options(key: Any, title: Any, x: Any) -> None:
