@@ -91,16 +91,47 @@ def test_values_the_training_vocabulary_lacks_are_counted_per_split(caplog):
     enc = tok.encode_tune(UNSEEN_LENGTH)
     unk = enc.unknown_values()
     assert report["validation"]["unknown"] == {
-        name: {"rows": len(values), "tunes": 1} for name, values in unk.items()
+        name: {"rows": len(values), "tunes": 1, "first": list(dict.fromkeys(values)), "more": False}
+        for name, values in unk.items()
     }  # the too-long tune, dropped, is not counted
-    assert report["validation"]["unknown"]["dur"] == {"rows": 1, "tunes": 1}  # the 3 of G3A
+    dur = {"rows": 1, "tunes": 1, "first": ["3"], "more": False}
+    assert report["validation"]["unknown"]["dur"] == dur  # the 3 of G3A
     np.testing.assert_array_equal(out["validation"].with_format("numpy")[1]["input_ids"],
                                   enc.input_ids)  # fmt: skip
     warned = [r.getMessage() for r in caplog.records if "not in the vocabulary" in r.getMessage()]
     assert len(warned) == 1 and warned[0].startswith(
-        "tokenize validation: values not in the vocabulary of feature 'dur' in 1 row of 1 tune "
-        "(read and scored as <unk>)"
+        "tokenize validation: values not in the vocabulary of feature 'dur' (first: 3) in 1 row "
+        "of 1 tune (read and scored as <unk>)"
     )
+
+
+def test_a_split_warning_names_the_first_values_as_evaluate_lm_does(caplog):
+    # was "values not in the vocabulary of feature 'dur' in 9 rows of 9 tunes": which lengths,
+    # the ids no longer said; evaluate-lm's warning names them ("first: 7/2, 1/2")
+    tok = AbcTokenizer.train([GOOD])
+    lengths = ["3", "5", "6", "7", "9", "3", "10", "11", "12"]  # eighths, none in GOOD
+    tunes = [GOOD.replace("A2 A2", f"A{n} A2") for n in lengths]
+    with caplog.at_level("WARNING", logger="tokenization.dataset"):
+        out = tokenize_dataset(DatasetDict(test=Dataset.from_dict({"abc": tunes})), tok)
+    dur = out.tokenize_report["test"]["unknown"]["dur"]
+    assert dur == {"rows": 9, "tunes": 9, "first": ["3", "5", "6", "7", "9"], "more": True}
+    warned = [r.getMessage() for r in caplog.records if "not in the vocabulary" in r.getMessage()]
+    assert len(warned) == 1 and warned[0].startswith(
+        "tokenize test: values not in the vocabulary of feature 'dur' (first: 3, 5, 6, 7, 9, "
+        "...) in 9 rows of 9 tunes (read and scored as <unk>), 'm_offset' (first: "
+    )  # (the notes after the longer A moved in their bar)
+    # more tunes than are read again for their values: the few named may not be all of them
+    many = [GOOD.replace("A2 A2", "A3 A2")] * 25
+    out = tokenize_dataset(Dataset.from_dict({"abc": many}), tok)
+    assert out.tokenize_report["data"]["unknown"]["dur"]["first"] == ["3"]
+    assert out.tokenize_report["data"]["unknown"]["dur"]["more"] is True
+    # each feature's values are read from its own first tunes, not those of any feature
+    meters = [GOOD.replace("M:2/4", "M:3/4")] * 25 + [GOOD.replace("A2 A2", "A5 A2")]
+    unknown = tokenize_dataset(Dataset.from_dict({"abc": meters}), tok).tokenize_report
+    assert unknown["data"]["unknown"]["meter"]["first"] == ["3/4"]
+    assert unknown["data"]["unknown"]["dur"] == {
+        "rows": 1, "tunes": 1, "first": ["5"], "more": False
+    }  # fmt: skip
 
 
 def test_a_split_warning_names_five_features_then_counts_the_others():

@@ -10,6 +10,7 @@ import logging
 import os
 import re
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -383,20 +384,30 @@ def _dropped_at(
     return places
 
 
-def unknown_counts(mapped: Dataset, counted_tunes: np.ndarray) -> dict[str, dict[str, int]]:
+def unknown_counts(
+    mapped: Dataset, counted_tunes: np.ndarray, tokenizer: AbcTokenizer | None = None
+) -> dict[str, dict[str, Any]]:
     """Per feature whose vocabulary lacks some of the values of ``mapped``'s tunes (read as
     ``<unk>``), in `FEATURE_NAMES` order: ``rows``, the rows holding one (a header value is on
     every row of its tune), and ``tunes``, the tunes holding one; only the tunes where
     ``counted_tunes`` (a bool per tune of ``mapped``) is true count. Read from the ``input_ids``
     column (ids equal to ``<unk>``'s), vectorised: the distinct values are gone with the ids.
+    With ``tokenizer`` (the one that mapped them), also ``first``: the first
+    `_UNKNOWN_VALUES_SHOWN` distinct values, in the order the tunes give them, read back from
+    the ``abc`` of its first `_TUNES_READ_FOR_VALUES` tunes holding one (`_first_unknown`:
+    encoding a few tunes again costs far less than carrying every value through ``map``), and
+    ``more``: whether there may be others (more distinct values, or tunes not read).
 
     >>> tok = AbcTokenizer.train(["X:1\\nM:2/4\\nL:1/8\\nK:G\\nGA Bd|"])
     >>> ds = tokenize_dataset(Dataset.from_dict({"abc": ["X:2\\nM:2/4\\nL:1/8\\nK:G\\nG3A|"]}), tok)
     >>> unknown_counts(ds, np.ones(1, dtype=bool))["dur"]
     {'rows': 1, 'tunes': 1}
+    >>> unknown_counts(ds, np.ones(1, dtype=bool), tok)["dur"]
+    {'rows': 1, 'tunes': 1, 'first': ['3'], 'more': False}
     """
     width = len(FEATURE_NAMES)
     rows, tunes = np.zeros(width, dtype=np.int64), np.zeros(width, dtype=np.int64)
+    holding: list[list[int]] = [[] for _ in range(width)]  # per column, its first such tunes
     start = 0  # the index in ``mapped`` of the chunk's first tune
     for chunk in mapped.with_format("arrow")["input_ids"].chunks:
         lists = chunk.storage if isinstance(chunk, pa.ExtensionArray) else chunk
@@ -407,36 +418,86 @@ def unknown_counts(mapped: Dataset, counted_tunes: np.ndarray) -> dict[str, dict
         kept = counted_tunes[start + tune]
         tune, at_column = tune[kept], at_column[kept]
         rows += np.bincount(at_column, minlength=width)
-        tunes += np.bincount(np.unique(tune * width + at_column) % width, minlength=width)
+        pairs = np.unique(tune * width + at_column)  # (tune, column), by tune
+        tunes += np.bincount(pairs % width, minlength=width)
+        _hold_first(holding, start + pairs // width, pairs % width)
         start += len(chunk)
-    return {
+    counts: dict[str, dict[str, Any]] = {
         name: {"rows": int(rows[j]), "tunes": int(tunes[j])}
         for j, name in enumerate(FEATURE_NAMES)
         if rows[j]
     }
+    if tokenizer is not None:
+        read_again = sorted(set().union(*holding))
+        for name, (values, read) in _first_unknown(mapped, tokenizer, read_again).items():
+            more = len(values) > _UNKNOWN_VALUES_SHOWN or read < counts[name]["tunes"]
+            counts[name].update(first=values[:_UNKNOWN_VALUES_SHOWN], more=more)
+    return counts
+
+
+#: How many distinct values of a feature the vocabulary lacks `unknown_counts` names (as
+#: `evaluate-lm` does), and from how many of the tunes holding one it reads them (per feature:
+#: a few hundred tunes encoded again at most, however large the split).
+_UNKNOWN_VALUES_SHOWN, _TUNES_READ_FOR_VALUES = 5, 10
+
+
+def _hold_first(holding: list[list[int]], tunes: np.ndarray, columns: np.ndarray) -> None:
+    """Add to ``holding[column]`` the ``tunes`` (in order) where ``columns`` is that column,
+    up to `_TUNES_READ_FOR_VALUES` per column."""
+    for column in np.unique(columns).tolist():
+        room = _TUNES_READ_FOR_VALUES - len(holding[column])
+        if room > 0:
+            holding[column] += tunes[columns == column][:room].tolist()
+
+
+def _first_unknown(
+    mapped: Dataset, tokenizer: AbcTokenizer, tunes: list[int]
+) -> dict[str, tuple[list[str], int]]:
+    """Per feature, the distinct values read as ``<unk>`` in the tunes ``tunes`` of ``mapped``
+    (indices, in order), encoded again from their ``abc`` (the ids keep no value:
+    `EncodedTune.unknown_values`), in order, and how many of those tunes hold one."""
+    found: dict[str, dict[str, None]] = {}
+    read: Counter[str] = Counter()
+    for i in tunes:
+        enc, _ = _encode(mapped[i]["abc"], tokenizer)
+        for name, values in (enc.unknown_values() if enc is not None else {}).items():
+            found.setdefault(name, {}).update(dict.fromkeys(values))
+            read[name] += 1
+    return {name: (list(values), read[name]) for name, values in found.items()}
 
 
 #: How many features with values outside the vocabulary a split's warning names.
 _UNKNOWN_FEATURES_SHOWN = 5
 
 
-def unknown_message(name: str, unknown: dict[str, dict[str, int]]) -> str:
+def unknown_message(name: str, unknown: dict[str, dict[str, Any]]) -> str:
     """The warning for split ``name``'s values read as ``<unk>`` (`unknown_counts`): the first
-    `_UNKNOWN_FEATURES_SHOWN` features, then how many more.
+    `_UNKNOWN_FEATURES_SHOWN` features, each with its first values where the counts hold them
+    (``first``, then ``...`` where there may be ``more``), then how many more features.
 
-    >>> unknown_message("validation", {"dur": {"rows": 4, "tunes": 1}})
-    "tokenize validation: values not in the vocabulary of feature 'dur' in 4 rows of 1 tune (read and scored as <unk>)"
+    >>> first = {"first": ["7/2", "1/2"], "more": False}
+    >>> unknown_message("validation", {"dur": {"rows": 4, "tunes": 1, **first}})
+    "tokenize validation: values not in the vocabulary of feature 'dur' (first: 7/2, 1/2) in 4 rows of 1 tune (read and scored as <unk>)"
     """  # noqa: E501
     said = []
     for feature, count in list(unknown.items())[:_UNKNOWN_FEATURES_SHOWN]:
         scored = "read and scored as <unk>" if feature in ("main", "dur") else "read as <unk>"
         said.append(
-            f"{feature!r} in {counted(count['rows'], 'row')} of "
+            f"{feature!r}{_first_named(count)} in {counted(count['rows'], 'row')} of "
             f"{counted(count['tunes'], 'tune')} ({scored})"
         )
     more = len(unknown) - _UNKNOWN_FEATURES_SHOWN
     tail = f", and {counted(more, 'more feature')} (tokenize_report)" if more > 0 else ""
     return f"tokenize {name}: values not in the vocabulary of feature {', '.join(said)}{tail}"
+
+
+def _first_named(count: dict[str, Any]) -> str:
+    """`` (first: 7/2, 1/2)`` of a feature's counts (`unknown_counts`), with ``, ...`` where
+    there may be more values than named; empty without ``first``."""
+    first = count.get("first")
+    if not first:
+        return ""
+    return f" (first: {', '.join(first)}{', ...' if count.get('more') else ''})"
 
 
 def _check_inputs(corpus: Any, max_length: Any) -> None:
@@ -491,8 +552,9 @@ def tokenize_dataset(
     loader's ``skipped_at`` does: ``{"unreadable": ["index 1: The Kesh: line 7, column 3: ..."],
     "too_long": ["index 4: Cooley's: 530 rows, over max_length=512"]}``. ``unknown`` counts,
     per feature, the rows and tunes kept whose values the vocabulary lacks (read as ``<unk>``:
-    a validation tune with a length no training tune has), ``{"dur": {"rows": 4, "tunes":
-    1}}``, ``{}`` when none (`unknown_counts`); a split with any is one warning.
+    a validation tune with a length no training tune has), with the first values and whether
+    there may be more, ``{"dur": {"rows": 4, "tunes": 1, "first": ["7/2"], "more": False}}``,
+    ``{}`` when none (`unknown_counts`); a split with any is one warning that names them.
 
     ``num_proc`` worker processes tokenize each split of at least `MIN_TUNES_FOR_WORKERS`
     (1,000) tunes; a smaller one, where starting workers costs more than it saves, is tokenized
@@ -539,7 +601,7 @@ def tokenize_dataset(
             "unreadable": int((~keep).sum()),
             "too_long": int(too_long.sum()),
             "dropped_at": _dropped_at(mapped, ~keep, too_long, max_length),
-            "unknown": unknown_counts(mapped, keep & ~too_long),
+            "unknown": unknown_counts(mapped, keep & ~too_long, tokenizer),
         }
         selected = np.flatnonzero(keep & ~too_long)
         out[name] = mapped if len(selected) == len(mapped) else mapped.select(selected)
