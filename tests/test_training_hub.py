@@ -73,6 +73,36 @@ def test_push_to_hub_leaves_the_retrieval_evaluation_tunes_out(fake_hub, tmp_pat
     assert [c["files"] for c in fake_hub.commits] == [["model.safetensors"]]
 
 
+@pytest.mark.parametrize("terminal", [False, True])
+def test_the_upload_bars_are_off_only_off_a_terminal_and_restored_after(
+    fake_hub, tmp_path, monkeypatch, terminal
+):
+    """huggingface_hub's upload bars of --push_to_hub redrew into ``2>train.log``: the saves'
+    were terminal-only (`save_bars_on_terminal_only`), the upload was not."""
+    from huggingface_hub.utils import are_progress_bars_disabled
+    from transformers.utils import logging as hf_logging
+
+    monkeypatch.setattr(common, "_stderr_is_terminal", lambda: terminal)
+    before = (hf_logging.is_progress_bar_enabled(), are_progress_bars_disabled())
+    if before != (True, False):
+        pytest.skip("progress bars turned off in the environment (HF_HUB_DISABLE_PROGRESS_BARS)")
+    import huggingface_hub
+
+    inside = []
+
+    class WatchedApi(huggingface_hub.HfApi):  # the fixture's stand-in
+        def create_commit(self, repo_id, operations, **kwargs):
+            inside.append((hf_logging.is_progress_bar_enabled(), are_progress_bars_disabled()))
+            return super().create_commit(repo_id, operations, **kwargs)
+
+    monkeypatch.setattr(huggingface_hub, "HfApi", WatchedApi)
+    (tmp_path / "model.safetensors").write_text("x", encoding="utf-8")
+    hub.push_to_hub(str(tmp_path), "someone/model")
+    assert inside == [before if terminal else (False, True)]
+    assert (hf_logging.is_progress_bar_enabled(), are_progress_bars_disabled()) == before
+    assert len(fake_hub.commits) == 1
+
+
 def test_a_bare_hub_model_id_is_pushed_to_the_tokens_namespace(fake_hub, tmp_path):
     """A --hub_model_id without a user (transformers' "simple model id"): create_repo made
     ``someone/model`` but the commit went to the bare ``model``, which fails after the run."""

@@ -472,7 +472,8 @@ def _stderr_is_terminal() -> bool:
 @contextlib.contextmanager
 def save_bars_on_terminal_only() -> Iterator[None]:
     """Within the block, transformers' and huggingface_hub's progress bars (``Writing model
-    shards`` of ``save_pretrained``) are drawn only where stderr is a terminal: in a log
+    shards`` of ``save_pretrained``, the upload of ``--push_to_hub``) are drawn only where
+    stderr is a terminal: in a log
     (``2>train.log``) they were carriage-return redraws. Both switches are global: each one's
     state before is restored after (one already off stays off).
 

@@ -14,7 +14,12 @@ from typing import TYPE_CHECKING
 from modeling_irish.cli import first_line
 from modeling_irish.measurenote_checks import stale_file_deletions
 from tokenization.hub_errors import hub_client_errors, hub_unusable, local_file_error
-from training.common import TRACKER_PROJECTS, UploadError, UsageError
+from training.common import (
+    TRACKER_PROJECTS,
+    UploadError,
+    UsageError,
+    save_bars_on_terminal_only,
+)
 from training.run_record import forget_removed_files, removed_run_files
 
 if TYPE_CHECKING:
@@ -108,6 +113,9 @@ def push_to_hub(
     deletions succeed or fail together, so the repository never holds the new model beside
     the earlier run's files. The folder's record of them is emptied once the commit is made;
     after a failed commit it keeps them, so that the next upload deletes them.
+
+    The Hub client's upload bars are drawn only where stderr is a terminal
+    (`save_bars_on_terminal_only`), as the saves' are.
     """
     from huggingface_hub import HfApi
     from huggingface_hub.utils import filter_repo_objects
@@ -123,9 +131,10 @@ def push_to_hub(
     )
     uploaded = [op.path_in_repo for op in additions]
     deletions = stale_file_deletions(api, repo_id, list(removed), uploaded, token=token)
-    info = api.create_commit(
-        repo_id=repo_id, operations=[*deletions, *additions], commit_message=commit_message
-    )
+    with save_bars_on_terminal_only():  # the upload's bars redrew into ``2>train.log``
+        info = api.create_commit(
+            repo_id=repo_id, operations=[*deletions, *additions], commit_message=commit_message
+        )
     forget_removed_files(output_dir)
     return str(info)
 
