@@ -211,6 +211,29 @@ def test_the_save_bars_are_off_only_off_a_terminal_and_restored_after(terminal, 
     assert (hf_logging.is_progress_bar_enabled(), are_progress_bars_disabled()) == before
 
 
+def test_the_save_bars_leave_huggingface_hubs_bars_off_when_only_they_were_off(monkeypatch):
+    """transformers' switch turns huggingface_hub's on with its own: a program that had turned
+    only the hub's bars off found them on again after a save off a terminal."""
+    from huggingface_hub.utils import (
+        are_progress_bars_disabled,
+        disable_progress_bars,
+        enable_progress_bars,
+    )
+    from transformers.utils import logging as hf_logging
+
+    monkeypatch.setattr(common, "_stderr_is_terminal", lambda: False)
+    if (hf_logging.is_progress_bar_enabled(), are_progress_bars_disabled()) != (True, False):
+        pytest.skip("progress bars turned off in the environment (HF_HUB_DISABLE_PROGRESS_BARS)")
+    disable_progress_bars()
+    try:
+        with common.save_bars_on_terminal_only():
+            pass
+        after = (hf_logging.is_progress_bar_enabled(), are_progress_bars_disabled())
+    finally:
+        enable_progress_bars()
+    assert after == (True, True)
+
+
 def test_progress_bar_shows_a_diverged_loss_as_n_a_not_nan():
     """The bar showed ``loss (mean of 4)=nan`` for a diverged run while its log lines and card
     say n/a with why: it says n/a (why) too, for NaN and infinite means alike."""

@@ -475,7 +475,8 @@ def save_bars_on_terminal_only() -> Iterator[None]:
     shards`` of ``save_pretrained``, the upload of ``--push_to_hub``) are drawn only where
     stderr is a terminal: in a log
     (``2>train.log``) they were carriage-return redraws. Both switches are global: each one's
-    state before is restored after (one already off stays off).
+    state before is restored after (one already off stays off: transformers' switch turns the
+    hub's on with its own, so the hub's is turned off again after it when it was off).
 
     >>> from transformers.utils import logging as hf_logging
     >>> before = hf_logging.is_progress_bar_enabled()
@@ -504,9 +505,11 @@ def save_bars_on_terminal_only() -> Iterator[None]:
         yield
     finally:
         if transformers_on:
-            hf_logging.enable_progress_bar()
+            hf_logging.enable_progress_bar()  # the hub's too, whatever they were before
         if hub_on:
             enable_progress_bars()
+        elif transformers_on:
+            disable_progress_bars()
 
 
 def progress_line(meter: dict[str, Any]) -> str:
