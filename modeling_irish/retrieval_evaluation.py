@@ -19,7 +19,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from tokenization.abc_tunebook import x_number
-from tokenization.capped_warnings import CappedWarnings, masked
+from tokenization.capped_warnings import CappedWarnings, counted, masked
 from tokenization.tokenization_abc import AbcTokenizer, UnreadableRowsError
 from tokenization.tokenizer_checks import tune_label
 
@@ -560,10 +560,11 @@ def _copied_queries(
         )
         logger.log(
             level,
-            "evaluate_retrieval: %d of the %s-protocol queries copy a training tune (the same "
-            "setting id, or the same title and body): %d training tunes taken out as their "
-            "copies first, and those queries %s",
-            queries, protocol, removed, outcome,
+            "evaluate_retrieval: %d of the %s-protocol queries %s a training tune (the same "
+            "setting id, or the same title and body): %s taken out as %s first, and %s %s",
+            queries, protocol, "copies" if queries == 1 else "copy",
+            counted(removed, "training tune"), "a copy" if removed == 1 else "copies",
+            "that query" if queries == 1 else "those queries", outcome,
         )  # fmt: skip
     return queries, removed
 

@@ -186,12 +186,25 @@ def test_unseen_query_copied_from_training_is_counted_and_said(tokenizer, caplog
         m = evaluate_retrieval(None, tokenizer, train, queries, "unseen", 20, 0, "edit-distance")
     assert m["queries"] == 5 and m["dropped_queries"] == 0
     assert (m["copied_queries"], m["train_copies_removed"]) == (1, 2)
-    assert "1 of the unseen-protocol queries copy a training tune" in caplog.text
-    assert "2 training tunes taken out as their copies first" in caplog.text
+    assert "1 of the unseen-protocol queries copies a training tune" in caplog.text
+    assert "2 training tunes taken out as copies first, and that query" in caplog.text
     plain = evaluate_retrieval(
         None, tokenizer, NAMED_TRAIN, RENAMED, "unseen", 20, 0, "edit-distance"
     )
     assert (plain["copied_queries"], plain["train_copies_removed"]) == (0, 0)
+
+
+def test_one_query_with_one_training_copy_is_said_in_the_singular(tokenizer, caplog):
+    """One query with one copy in --train was said as "1 of the ... queries copy" and "1
+    training tunes taken out as their copies"."""
+    queries = [*RENAMED, NAMED_TRAIN[0]]  # the last one is in training, once
+    with caplog.at_level("WARNING", logger="modeling_irish.retrieval_evaluation"):
+        m = evaluate_retrieval(
+            None, tokenizer, NAMED_TRAIN, queries, "unseen", 20, 0, "edit-distance"
+        )
+    assert (m["copied_queries"], m["train_copies_removed"]) == (1, 1)
+    assert "1 of the unseen-protocol queries copies a training tune" in caplog.text
+    assert "1 training tune taken out as a copy first, and that query scored" in caplog.text
 
 
 def test_known_query_copied_from_training_is_counted(tokenizer):
