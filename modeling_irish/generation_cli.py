@@ -28,7 +28,7 @@ from irish_tune.json_output import print_json, shown_figure
 from tokenization.capped_warnings import CappedWarnings
 from tokenization.reader_warnings import tune_warnings, warn_not_as_written
 
-from .cli import read_dump, read_input, refuse_usage_problem, tune_texts
+from .cli import progress_bar_class, read_dump, read_input, refuse_usage_problem, tune_texts
 from .file_utils import replacing_file
 from .generation_cli_outputs import (  # the --out folder, the renderings and the files' names
     NOT_RENDERED,
@@ -351,7 +351,8 @@ def run_render(args: argparse.Namespace) -> int:
     (`warn_stale`: as files this run did not write, maybe of the same tunes in another
     format). Every file is read before anything is rendered, so a wrong path fails at
     once. A format this machine cannot make is skipped with one note; when none of
-    ``--formats`` can be made, the note is a `ValueError` (exit status 2)."""
+    ``--formats`` can be made, the note is a `ValueError` (exit status 2). On a terminal a bar
+    on stderr counts the tunes, cleared while each tune's paths are printed on stdout."""
     from .abc_sources import text_tunes, text_without_tunes
     from .render import tune_label
 
@@ -378,11 +379,16 @@ def run_render(args: argparse.Namespace) -> int:
     kept: set[str] = set()  # unmarked earlier SVG pages the rendering named: not named again
     failed = 0
     tunes = [raw for _, _, found in books for raw in found]
+    tqdm = progress_bar_class()
     with (
         CappedWarnings(logger) as said,  # a book of many broken tunes: the first few named
         tune_warnings(logger) as read_said,
+        # on a terminal only (disable=None), on stderr, and cleared at the end; a book on
+        # stdout redirected to a log of its files (a tune a second) showed no progress at all
+        tqdm(total=len(tunes), desc="Rendering", unit=" tunes", disable=None, leave=False) as bar,
     ):
         for raw, stem in zip(tunes, stems, strict=True):
+            bar.update()
             _warn_not_as_written(raw, read_said)
             if raw.unreadable:  # a dump row without ABC text (or not an object), as check fails
                 message = "irish-tune render: %s: %s"
@@ -391,10 +397,12 @@ def run_render(args: argparse.Namespace) -> int:
                 continue
             name = f"render: {raw.place} ({tune_label(raw.text)})"  # a dump's tune: its row
             stem_path = os.path.join(args.out, stem)
-            made, whole = render_one(  # the tune's lines placed in its file, as check does
-                raw.text, stem_path, formats, args.soundfont, name, 0, taken, place_in(raw),
-                said=said, kept=kept,
-            )  # fmt: skip
+            # the bar cleared while the tune's paths are printed: not drawn into the lines
+            with bar.external_write_mode(file=sys.stdout):
+                made, whole = render_one(  # the tune's lines placed in its file, as check does
+                    raw.text, stem_path, formats, args.soundfont, name, 0, taken, place_in(raw),
+                    said=said, kept=kept,
+                )  # fmt: skip
             failed += not whole  # a MusicXML not made too: its other files are written
             taken.update(made)
             written.update(os.path.basename(path) for path in [*made, *kept])

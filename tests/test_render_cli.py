@@ -298,3 +298,25 @@ def test_render_says_what_the_reader_did_not_read_as_written_as_check_does(tmp_p
     said = warnings_of(caplog, RENDER_LOGGER)
     assert said == [f"{book}: X:1 Two: voice V:2 dropped"]
     assert (tmp_path / "out" / "two.mid").exists()
+
+
+def test_render_cli_shows_its_progress_on_a_terminal_clear_of_the_paths(
+    tmp_path, capsys, monkeypatch
+):
+    """A book rendered with its paths redirected to a log showed nothing on the terminal for
+    minutes (O'Neill's 2,000 tunes): a "Rendering" bar counts the tunes on stderr, cleared
+    before each tune's paths are printed (not drawn into their lines) and at the end."""
+    import sys
+
+    from modeling_irish.cli import main
+
+    book = _write(tmp_path / "two.abc", BOOK.replace("[[AF]", "ABA ABd|]"))
+    assert main(["render", book, "--out", str(tmp_path / "log"), "--formats", "midi"]) == 0
+    assert "Rendering" not in capsys.readouterr().err  # off a terminal (a log): no redraws
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # a terminal: the bar shows
+    assert main(["render", book, "--out", str(tmp_path / "out"), "--formats", "midi"]) == 0
+    captured = capsys.readouterr()
+    draws = [d for d in captured.err.split("\r") if d.startswith("Rendering")]
+    assert draws and "3/3" in draws[-1], captured.err  # every tune counted, of a known total
+    assert captured.err.endswith("\r"), captured.err  # cleared: no bar left on the terminal
+    assert "Rendering" not in captured.out and "two_3.mid" in captured.out
