@@ -195,15 +195,15 @@ def _read_prompt(path: str) -> tuple[str, int]:
     naming the file) when it is empty, holds several tunes (a dump of several), or holds no
     notes the reader can take (text without a ``K:`` line that reads as prose is an
     `AbcParseError` of the reader, at its line of the file: ``--prompt FILE, line N, column C:
-    ...`` for a text without an ``X:`` line, `prompt_error`). A transposing directive of the
+    ...`` for a text without an ``X:`` line, `prompt_error`; a header without notes also says
+    to give ``--key`` and ``--meter`` instead: `read_prompt`). A transposing directive of the
     file header (``I:MIDI transpose 2``), not read, is said once for the file, and not written
     into the tune (where the prompt's warnings said it again, at a line the file has not)."""
     from tokenization.abc_parser import AbcParseError
     from tokenization.file_bytes import dump_text_reason
-    from tokenization.tokenization_abc import read_tune
 
     from .abc_sources import text_tunes
-    from .prompt_lines import bare_prompt, prompt_error
+    from .prompt_lines import bare_prompt, prompt_error, read_prompt
 
     where = "stdin" if path == "-" else path
     _refuse_abc_text_as_path(path)
@@ -230,13 +230,13 @@ def _read_prompt(path: str) -> tuple[str, int]:
     if not found:  # taken whole, less the blank lines before it, at its lines of the file
         raw = bare_prompt(text, where)
         try:
-            read_tune(raw.text, line_offset=raw.line_offset)
+            read_prompt(raw.text, raw.line_offset)
         except AbcParseError as err:
             raise ValueError(prompt_error(err, f"--prompt {where}")) from err
         return raw.text, raw.line_offset
     raw = _without_header_transposes(found[0])
     try:
-        read_tune(raw.text)
+        read_prompt(raw.text)
     except AbcParseError as err:
         raise ValueError(f"--prompt {raw.locate(err)}") from err  # the file's line
     return raw.text, raw.read_offset

@@ -62,6 +62,31 @@ def test_cli_prompt_file_is_checked_before_sampling(tmp_path, capsys, text, mess
 @pytest.mark.parametrize(
     "text, said",
     [
+        ("X:1\nM:6/8\nK:G\n", "--key G --meter 6/8 without --prompt"),
+        ("M:6/8\nK:G\n", "--key G --meter 6/8 without --prompt"),  # no X: line either
+        ("X:1\nM:C|\nK:A dor % the key\n|: :|\n", "--key 'A dor' --meter 'C|' without"),
+        ("X:1\nM:none\nK:none\n", "--key ... --meter ... without --prompt"),
+    ],
+)
+def test_cli_a_prompt_of_a_header_alone_says_to_give_key_and_meter(tmp_path, capsys, text, said):
+    """A header pasted to set the key and meter was refused as "line 1, column 1: tune has no
+    notes" alone, with no word of how to set them; ``irish-tune check`` keeps the reader's."""
+    from modeling_irish.cli import main
+
+    prompt = tmp_path / "prompt.abc"
+    prompt.write_text(text, encoding="utf-8")
+    assert main(["generate", "--model", "missing", "--prompt", str(prompt)]) == 2
+    err = capsys.readouterr().err
+    assert "line 1, column 1: tune has no notes" in err
+    assert f"to set only the key and meter, give {said}" in err
+    assert "or add the first notes of the tune after its K: line" in err
+    assert main(["check", str(prompt)]) == 1
+    assert "key and meter" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "text, said",
+    [
         ("M:6/8\nGAB [[c]]|\n", "line 2, column 6: nested chord"),
         ("\n\nM:6/8\nGAB [[c]]|\n", "line 4, column 6: nested chord"),
         ("\nThis is some text about a tune\n", "line 2, column 1: no K: field, and 'This'"),

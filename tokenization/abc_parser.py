@@ -25,12 +25,17 @@ from .abc_tunebook import (
 )
 from .keys import normalise_shift
 
+#: how `parse_abc` refuses a tune without a note or rest (its header alone, or bar lines alone,
+#: followed by ``: bar lines but no note or rest``): the start of its `AbcParseError.message`
+NO_NOTES = "tune has no notes"
+
 # AbcParseError, AbcTune, Token (abc_tune.py), default_tuplet_q (abc_notes.py) and
 # BANG_LINE_BREAK (abc_body.py) are re-exported: the package, its tests and its users import
 # them from here
 __all__ = [
     "BANG_LINE_BREAK",
     "BARE_FIELD",
+    "NO_NOTES",
     "AbcParseError",
     "AbcTune",
     "Token",
@@ -127,7 +132,7 @@ class _TuneParser(BodyWalk, NotesAndChords, BarsAndTies, HeaderFields):
             # refused as an empty body is, not read as a tune of nothing
             self.lineno = self.x_line
             detail = ": bar lines but no note or rest" if self.tokens else ""
-            raise self.error(f"tune has no notes{detail}", 1)
+            raise self.error(f"{NO_NOTES}{detail}", 1)
         if self.pending is not None:
             self._undo_pending_brk()
         # the dangling tie first: `tie_at` holds token indexes, which the chord pass can shift
