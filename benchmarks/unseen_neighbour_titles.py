@@ -90,7 +90,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--dev", type=positive_int, default=None, help="Development set from the training split."
     )
     p.add_argument(
-        "--first", type=positive_int, default=300, help="Size of the first part reported."
+        "--first",
+        type=positive_int,
+        default=300,
+        help="Size of the first part reported (first_N): the first N of the unseen queries, "
+        "counted in their order among the unseen queries (an unreadable one too), not among "
+        "the validation (or --dev) tunes. Default: 300.",
     )
     args = p.parse_args(argv)
     return args

@@ -819,6 +819,17 @@ def test_unseen_neighbour_titles_says_a_part_without_queries_it_leaves_out(tmp_p
     assert row["first_300_queries"] == queries and "rest_queries" not in row
 
 
+def test_unseen_neighbour_titles_first_counts_among_the_unseen_queries(capsys):
+    """``--first``'s help said "Size of the first part reported.", as if it counted the
+    validation tunes; it counts positions among the unseen queries (`query_parts`)."""
+    bench = load_benchmark("unseen_neighbour_titles")
+    with pytest.raises(SystemExit):
+        bench.parse_args(["--help"])
+    said = " ".join(capsys.readouterr().out.split())
+    assert "--first FIRST Size of the first part reported (first_N): the first N of the " in said
+    assert "among the unseen queries (an unreadable one too), not among the validation" in said
+
+
 def test_bench_retrieval_trains_a_row_and_scores_it_beside_the_baselines(tmp_path, capsys):
     corpus = _write(tmp_path / "book.abc", _reels_and_jigs(20, settings=2))
     out = tmp_path / "out"
