@@ -264,13 +264,29 @@ def test_the_hyperparameters_table_shows_no_python_none_or_false(task, tunebook,
     results = LM_RESULTS if task == "measurenote" else RETRIEVAL_RESULTS
     text = ModelCard.load(_card(tmp_path, tunebook, task, results, "--require_bars_fit")).content
     hyper = _table(text, "## Training hyper-parameters")
-    assert hyper["config_overrides"] == "none" and hyper["max_length"] == "none"
+    assert hyper["config_overrides"].startswith("none")
+    assert hyper["max_length"].startswith("none")
     assert hyper["require_bars_fit"] == "yes" and hyper["learning_rate"] == "0.0003"
     if task == "measurenote":
         assert hyper["key_augmentation"] == "no"
     else:
-        assert hyper["measurenote_path"] == "none" and hyper["freeze_backbone"] == "no"
+        assert hyper["measurenote_path"].startswith("none")
+        assert hyper["freeze_backbone"] == "no"
     assert not {"None", "False", "True"} & set(hyper.values())
+
+
+@pytest.mark.parametrize("task", ["measurenote", "tune_title"])
+def test_an_unset_flag_whose_none_means_something_says_what(task, tunebook, tmp_path):
+    """``| max_length | none |`` read as "no tune" as well as "no cap"; the unset flags whose
+    none means something say what it means, and an unset time budget is left out."""
+    results = LM_RESULTS if task == "measurenote" else RETRIEVAL_RESULTS
+    hyper = _table(ModelCard.load(_card(tmp_path, tunebook, task, results)).content,
+                   "## Training hyper-parameters")  # fmt: skip
+    assert hyper["max_length"] == "none (no cap: no tune left out for its length)"
+    assert hyper["config_overrides"] == "none (no config value changed)"
+    assert "max_train_minutes" not in hyper and "num_train_epochs" not in hyper
+    if task == "tune_title":
+        assert hyper["measurenote_path"] == "none (the tune tower trained from scratch)"
 
 
 @pytest.mark.parametrize("task", ["measurenote", "tune_title"])

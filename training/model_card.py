@@ -119,7 +119,7 @@ def write_model_card(
     )
     lines = [front, f"# {title}", "", description, "", "## Training data", "", data, ""]
     lines += ["## Training hyper-parameters", "", "| name | value |", "|---|---|"]
-    lines += [f"| {k} | {_fmt(v)} |" for k, v in sorted(hyperparameters.items())]
+    lines += [f"| {k} | {_hyper_cell(k, v)} |" for k, v in sorted(hyperparameters.items())]
     lines += ["", hyperparameters_note] if hyperparameters_note else []
     lines += ["", "## Results", "", "| metric | value |", "|---|---|"]
     lines += [f"| {k} | {_fmt(v)} |" for k, v in sorted(metrics.items())]
@@ -133,6 +133,26 @@ def write_model_card(
     with writing(path), open(path, "w", encoding="utf-8") as handle:
         handle.write("\n".join(lines))
     return path
+
+
+#: What an unset flag (None) of the hyper-parameters table means where a bare ``none`` reads
+#: ambiguously (``max_length | none``: no cap, or no tune?). The budget flags unset
+#: (``--max_train_minutes``, ``--num_train_epochs``) are left out of the table (`budget`).
+UNSET_MEANS = {
+    "max_length": "none (no cap: no tune left out for its length)",
+    "measurenote_path": "none (the tune tower trained from scratch)",
+    "config_overrides": "none (no config value changed)",
+}
+
+
+def _hyper_cell(name: str, value: Any) -> str:
+    """The hyper-parameters table's cell of flag ``name``: `_fmt` of its ``value``, an unset
+    flag that `UNSET_MEANS` names saying what it means.
+
+    >>> _hyper_cell("max_length", None), _hyper_cell("max_length", 500), _hyper_cell("x", None)
+    ('none (no cap: no tune left out for its length)', '500', 'none')
+    """
+    return UNSET_MEANS.get(name, "none") if value is None else _fmt(value)
 
 
 def _fmt(value: Any) -> str:
