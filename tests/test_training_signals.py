@@ -143,8 +143,8 @@ def test_a_stopped_runs_line_starts_after_the_progress_bar_not_on_it(
     tunebook, cache_dir, tmp_path, monkeypatch, capsys, task, stop, line
 ):
     """The stop's line was written onto the bar's, which was left open: ``2/4 [00:01<00:01,
-    1.96step/s]train.py: terminated (SIGTERM)`` (stderr here is no terminal: tqdm draws the bar
-    all the same, each redraw after a carriage return)."""
+    1.96step/s]train.py: terminated (SIGTERM)``. stderr is made to say it is a terminal, where
+    the bar is drawn (off one, training writes plain lines instead)."""
     from training import train_measurenote, train_tune_title
 
     module, name = {
@@ -162,6 +162,7 @@ def test_a_stopped_runs_line_starts_after_the_progress_bar_not_on_it(
     flags = () if task == "measurenote" else TUNE_TITLE_FLAGS
     argv = _argv(tunebook, cache_dir, tmp_path / "run", *flags, "--max_train_steps", "4")
     capsys.readouterr()
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # a terminal: the bar is drawn
     assert train.cli(argv) == interrupts.exit_status(stop())
     err = capsys.readouterr().err
     assert "/4 [" in err  # the bar was drawn: the line follows it
