@@ -48,13 +48,17 @@ class CachePruneError(OSError):
 
 
 def counted(count: float, noun: str) -> str:
-    """``count`` and ``noun``, agreed in number (a plural by ``s``, ``y`` to ``ies``).
+    """``count`` and ``noun``, agreed in number (a plural by ``s``; ``y`` after a consonant
+    to ``ies``, after a vowel kept: ``keys``, ``days``).
 
     >>> counted(1, "entry"), counted(3, "entry"), counted(1.0, "day"), counted(0.5, "day")
     ('1 entry', '3 entries', '1 day', '0.5 days')
+    >>> counted(2, "key"), counted(2, "toy"), counted(2, "guy"), counted(0, "file")
+    ('2 keys', '2 toys', '2 guys', '0 files')
     """
     if count != 1:
-        noun = noun[:-1] + "ies" if noun.endswith("y") and noun[-2:] != "ay" else noun + "s"
+        consonant_y = noun.endswith("y") and noun[-2:-1].lower() not in ("", *"aeiou")
+        noun = noun[:-1] + "ies" if consonant_y else noun + "s"
     return f"{count:g} {noun}" if isinstance(count, float) else f"{count} {noun}"
 
 
