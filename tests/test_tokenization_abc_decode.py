@@ -266,6 +266,43 @@ def test_decode_refuses_a_note_whose_length_is_a_special_id(dur_id, dur):
         tok.decode(ids)
 
 
+def _padded(ids: np.ndarray, side: str, count: int = 3) -> np.ndarray:
+    """``ids`` with ``count`` <pad> rows (all 0) on the ``side`` given ("left" or "right")."""
+    pad = np.zeros((count, ids.shape[1]), dtype=ids.dtype)
+    return np.concatenate([pad, ids] if side == "left" else [ids, pad])
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_decode_errors_number_the_rows_as_given_padding_counted(side):
+    # decode dropped the <pad> rows before numbering: behind 3 leading <pad> rows, "row 2"
+    # was row 5 of the ids given (ids_to_tokens, which skips them, already said "row 5")
+    abc = "X:1\nM:4/4\nL:1/8\nK:C\nC2 [CE]2 E4|G8|]\n"
+    tok = AbcTokenizer.train([abc])
+    ids = np.asarray(tok.encode_tune(abc).input_ids)
+    shift = 3 if side == "left" else 0
+    unknown, no_length = ids.copy(), ids.copy()
+    unknown[2, 0], no_length[1, 1] = 3, 3  # an <unk> main; a note whose length is <unk>
+    unclosed = ids[[0, 1, 2, 3, 4, len(ids) - 1]]  # cut inside the chord
+    for rows, said in (
+        (unknown, f"row {2 + shift}: its main token is not in"),
+        (no_length, f"row {1 + shift}: the length of the note C (ABC in the normalised key, C "),
+        (unclosed, f"row {2 + shift}: '[' never closed"),
+    ):
+        for read in (tok.decode, tok.ids_to_tokens):
+            with pytest.raises(UnreadableRowsError, match="^" + re.escape(said)):
+                read(_padded(rows, side))
+
+
+def test_left_padded_rows_read_their_meter_from_the_tune_not_the_padding():
+    # ids_to_tokens read the meter of its first row, a <pad> one behind left padding: a 6/8
+    # tune's `(5` (5 notes in the time of 3) was read as in the time of 2
+    abc = "X:1\nM:6/8\nL:1/8\nK:D\n(5DEFGA B|d6|]\n"
+    tok = AbcTokenizer.train([abc])
+    ids = np.asarray(tok.encode_tune(abc).input_ids)
+    assert tok.ids_to_tokens(_padded(ids, "left")) == tok.ids_to_tokens(ids)
+    assert tok.decode(_padded(ids, "left")) == tok.decode(ids)
+
+
 def test_an_unknown_length_names_the_note_as_abc_not_its_pitch_number():
     # was "the length of 'pitch64' is not in ...": an internal pitch number a user cannot place
     tok = AbcTokenizer.train(["X:1\nM:2/4\nL:1/8\nK:D\nDFAd|^g2 z2|]"])

@@ -96,12 +96,23 @@ def rows_to_tokens(vocab: AbcVocab, input_ids: Any) -> list[Token]:
     no encoded note has), named by its row, and so are chord rows that cannot be written as ABC
     that reads back (`abc_writer.chord_problem`: a ``]`` that closes no chord, an empty chord,
     a ``[``, bar line, tuplet or rest inside a chord, a chord never closed): the writer would
-    drop or move their notes."""
-    ids = as_numpy(input_ids)
+    drop or move their notes. Errors number the rows as given, ``<pad>`` rows counted (on
+    either side); the header columns are read from the first row that is not ``<pad>``.
+
+    >>> from tokenization.tokenization_abc import AbcTokenizer
+    >>> tok = AbcTokenizer.train(["X:1\\nK:D\\nDFA|"])
+    >>> ids = np.asarray(tok("X:1\\nK:D\\nDFA|")["input_ids"][0])
+    >>> ids[2, MAIN_COLUMN] = UNK_ID
+    >>> rows_to_tokens(tok.abc_vocab, np.concatenate([np.zeros_like(ids[:3]), ids]))
+    Traceback (most recent call last):
+    ...
+    tokenization.row_decoding.UnreadableRowsError: row 5: its main token is not in this ...
+    """
+    ids, kept = _without_pad_rows(as_numpy(input_ids))
     compound = rows_compound(vocab, ids)
-    tokens, token_rows = [], []  # the row of each token, to name it
+    tokens, token_rows = [], []  # the row of each token as given, to name it
     mains, durs = vocab.values["main"], vocab.values["dur"]
-    for row, (main_id, dur_id) in enumerate(ids[:, [MAIN_COLUMN, DUR_COLUMN]].tolist()):
+    for row, (main_id, dur_id) in zip(kept, ids[:, [MAIN_COLUMN, DUR_COLUMN]].tolist()):
         if main_id == UNK_ID:
             raise UnreadableRowsError(
                 f"row {row}: its main token is not in this tokenizer's vocabulary (<unk>: a "
@@ -123,6 +134,18 @@ def rows_to_tokens(vocab: AbcVocab, input_ids: Any) -> list[Token]:
         where = problem.text(lambda i: f"row {token_rows[i]}")
         raise UnreadableRowsError(f"{where}, so the rows cannot be written as ABC")
     return tokens
+
+
+def _without_pad_rows(ids: np.ndarray) -> tuple[np.ndarray, list[int]]:
+    """The rows of ``ids`` (one tune's, ``(n_rows, 20)``) that are not ``<pad>`` (padding on
+    either side), and the index of each in ``ids``, by which errors name it.
+
+    >>> rows, kept = _without_pad_rows(np.array([[0] * 20, [1] * 20, [5] * 20, [0] * 20]))
+    >>> rows[:, 0].tolist(), kept
+    ([1, 5], [1, 2])
+    """
+    kept = np.flatnonzero(ids[:, MAIN_COLUMN] != PAD_ID)
+    return ids[kept], kept.tolist()
 
 
 def rows_compound(vocab: AbcVocab, ids: np.ndarray) -> bool:
@@ -276,10 +299,10 @@ def decode_rows(
             f"decode expects integer ids; got {ids.dtype} (as tokenizer(abc)['input_ids'] gives; "
             "convert them, e.g. ids.long())"
         )
-    ids = ids[ids[:, MAIN_COLUMN] != PAD_ID]
+    given_ids, ids = ids, _without_pad_rows(ids)[0]
     if not len(ids):
         raise ValueError("decode got no rows besides padding: there is no tune to write")
-    tokens = rows_to_tokens(vocab, ids)
+    tokens = rows_to_tokens(vocab, given_ids)  # its errors number the rows as given
     check_some_music(tokens)
     given = parse_key(key) if isinstance(key, str) else key
     white = rows_key(vocab, ids, given)
