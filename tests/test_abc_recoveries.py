@@ -125,6 +125,21 @@ def test_surplus_lines_or_dots_in_a_bar_line_are_read_as_two_with_a_warning(body
     assert [w for w in tune.warnings if warning in w], tune.warnings
 
 
+def test_surplus_bar_lines_are_said_once_a_spelling_with_their_count():
+    """40 ``|||`` gave 40 warnings; they are said once a spelling, as a lone colon with an
+    ending is, with how many and where the first is; a single one keeps its line and column."""
+    body = "A8|||" * 40 + "B8|\n" + "|:A8::::B8:|"
+    tune = parse_abc(HEADER + body)
+    surplus = [w for w in tune.warnings if "more lines or dots" in w]
+    assert surplus == [
+        "bar line ||| has more lines or dots than a bar line spells: read as || "
+        "(40 times, the first at line 6, column 3)",
+        "bar line :::: has more lines or dots than a bar line spells: read as :|: "
+        "(line 7, column 5)",
+    ], tune.warnings
+    assert rows("A8|||" * 40) == rows("A8||" * 40)
+
+
 @pytest.mark.parametrize("bar", ["||", "::", ":||:", "|[|]|", "[|]|]"])
 def test_a_bar_line_of_two_lines_or_dots_says_nothing_of_surplus(bar):
     """Two thin lines or dots, and the invisible bar ``[|]`` beside lines, are no surplus."""

@@ -207,14 +207,29 @@ class BarsAndTies(ParserState):
         )
 
     def _surplus_bar_marks(self, m: re.Match, text: str) -> None:
-        """Warn, naming the line and the column, of a bar line with three thin lines or dots in
-        a row (`surplus_bar_marks`: ``|||``, ``::::``), read as its canonical bar ``text``
-        (``||``, ``:|:``), as abc2midi plays it. It was read so unsaid."""
-        column = self.written_column(m.start() + 1)  # as written (`=3D` cuts counted back)
-        self.warnings.append(
-            f"bar line {m['bt']} has more lines or dots than a bar line spells: read as {text} "
-            f"(line {self.lineno}, column {column})"
-        )
+        """Count a bar line with three thin lines or dots in a row (`surplus_bar_marks`:
+        ``|||``, ``::::``), read as its canonical bar ``text`` (``||``, ``:|:``), as abc2midi
+        plays it; `_surplus_bar_warnings` says so once a spelling, naming the first's line and
+        column. It was read so unsaid, then said at each one (40 lines for 40 ``|||``)."""
+        spelling = (m["bt"], text)
+        if spelling not in self.surplus_bars:
+            column = self.written_column(m.start() + 1)  # as written (`=3D` cuts counted back)
+            self.surplus_bars[spelling] = [0, self.lineno, column]
+        self.surplus_bars[spelling][0] += 1
+
+    def _surplus_bar_warnings(self) -> list[str]:
+        """The warnings of the tune's bar lines with surplus lines or dots
+        (`_surplus_bar_marks`): one a spelling, with how many and where the first is."""
+        warnings = []
+        for (written, text), (count, line, column) in self.surplus_bars.items():
+            where = f"line {line}, column {column}"
+            if count > 1:
+                where = f"{count} times, the first at {where}"
+            warnings.append(
+                f"bar line {written} has more lines or dots than a bar line spells: read as "
+                f"{text} ({where})"
+            )
+        return warnings
 
     def _colon_ending(self, m: re.Match) -> None:
         """Warn, once a spelling, of a lone colon with an ending number (`colon_ending`: ``:2``,

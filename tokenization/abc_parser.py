@@ -151,6 +151,7 @@ class _TuneParser(BodyWalk, NotesAndChords, BarsAndTies, HeaderFields):
             )
         self.warnings += self._tuplet_short_of_notes()
         self.warnings += self._lone_bang_warning()
+        self.warnings += self._surplus_bar_warnings()
         self.warnings += self._parts_marked_twice()
         self.warnings += self._dropped_field_warnings()
         if len(self.voices) > 1:

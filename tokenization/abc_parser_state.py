@@ -124,6 +124,9 @@ class ParserState:
         self.dotted_bars: set[str] = set()  # bar lines with repeat dots inside, warned of
         self.dropped_starts: set[str] = set()  # bar lines with a start and an ending, warned of
         self.colon_endings: set[str] = set()  # lone colons with an ending (`:2`), warned of
+        #: bar lines with surplus lines or dots (`|||`), by (written, read as): how many, and
+        #: the first's line and column (`_surplus_bar_marks`)
+        self.surplus_bars: dict[tuple[str, str], list[int]] = {}
         self.lone_bangs = 0  # `!` passed over as line breaks (`_lone_bang`), and the first's
         self.first_lone_bang = (0, 0)  # line and column
         #: where, on the line being read, the decoration name after a lone `!` ends (``!trill``
