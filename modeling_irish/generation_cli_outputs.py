@@ -309,14 +309,18 @@ def render_base(path: str, taken: list[str]) -> str:
 BASE_NAME_BYTES = 200
 
 #: The characters of an input file's name that its output names do not keep: C0 and C1
-#: controls (line breaks, tabs, escapes) and DEL.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+#: controls (line breaks, tabs, escapes), DEL, and those Windows refuses in a file name
+#: (``\\ : * ? " < > |``), so that a folder rendered here can be copied there.
+_NOT_IN_NAMES = re.compile('[\x00-\x1f\x7f-\x9f\\\\:*?"<>|]')
 
 
 def _visible_bounded(name: str) -> str:
     """``name`` without leading dots (a hidden input's outputs are visible: ``.t`` gives ``t``;
     ``tune`` when nothing is left), a control character or line break as ``_`` (a terminal or
-    a shell loop would show or split the name otherwise), and at most `BASE_NAME_BYTES` bytes:
+    a shell loop would show or split the name otherwise), and so a character Windows refuses
+    in a name (``:`` of ``Róisín: Dubh``; letters beyond ASCII are kept), without trailing
+    dots or spaces (Windows drops them, so two names would be one), and at most
+    `BASE_NAME_BYTES` bytes:
     a longer one is cut (whole characters) and ends ``~`` and 8 hex digits of its whole name,
     so that two long names alike at the start stay apart, the same in every run.
 
@@ -324,9 +328,11 @@ def _visible_bounded(name: str) -> str:
     ('#t', 'tune', 200)
     >>> _visible_bounded("a\\nb\\x1b[31m")
     'a_b_[31m'
+    >>> _visible_bounded('Róisín: Dubh?'), _visible_bounded('a<b>|"c*. ')
+    ('Róisín_ Dubh_', 'a_b___c_')
 
     """
-    name = _CONTROL.sub("_", name).lstrip(".") or "tune"
+    name = _NOT_IN_NAMES.sub("_", name).lstrip(".").rstrip(". ") or "tune"
     if len(os.fsencode(name)) <= BASE_NAME_BYTES:
         return name
     digest = hashlib.sha1(os.fsencode(name)).hexdigest()[:8]

@@ -63,3 +63,18 @@ def test_a_line_break_in_an_input_name_is_not_in_its_outputs(tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["render", odd, "--out", str(out), "--formats", "midi"]) == 0
     assert sorted(p.name for p in out.iterdir()) == ["a_b_.mid"]
+
+
+def test_names_windows_refuses_are_replaced_and_still_kept_apart(tmp_path, capsys):
+    """A colon (``Róisín: Dubh``), the other characters Windows refuses in a file name and
+    trailing dots or spaces are not in the outputs, so the folder can be copied there; letters
+    beyond ASCII are kept, and a name that now matches another's still gets ``-2``."""
+    from modeling_irish.cli import main
+
+    colon = _write(tmp_path / "Róisín: Dubh.abc", ABC)
+    plain = _write(tmp_path / "Róisín_ Dubh.abc", ABC)
+    odd = _write(tmp_path / 'a*b?c"d<e>f|g. .abc', ABC)
+    out = tmp_path / "out"
+    assert main(["render", colon, plain, odd, "--out", str(out), "--formats", "midi"]) == 0
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["Róisín_ Dubh-2.mid", "Róisín_ Dubh.mid", "a_b_c_d_e_f_g.mid"]
