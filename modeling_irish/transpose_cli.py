@@ -97,8 +97,9 @@ def run_transpose(args: argparse.Namespace) -> int:
     without it, normalised as the training corpus is; to stdout, or to ``-o`` written whole or
     not at all (`replacing_file`). A tune that cannot be read, or whose mode is not the key's,
     is named on stderr (the first few, then a count by reason) and left out, and a last line
-    counts them: exit status 1. So is a source that holds no tune. Every source is read before
-    anything is written: a missing file, or a folder without ``*.abc`` files (refused as
+    counts them: exit status 1. So is a source that holds no tune. When every tune is written,
+    the last line on stderr says how many, and where. Every source is read before anything is
+    written: a missing file, or a folder without ``*.abc`` files (refused as
     ``check`` refuses it), is exit status 2, and nothing is written. What the
     reader did not read as written (a second voice dropped, stray brackets...) is said on
     stderr as `irish-tune check` says it, the first few of each kind (`warn_not_as_written`):
@@ -129,6 +130,10 @@ def run_transpose(args: argparse.Namespace) -> int:
     _write("\n".join(written), args.output)
     if failed or without:
         print(f"irish-tune transpose: {failed} of {tunes} tunes not written", file=sys.stderr)
+    else:  # a last line all the same: a long run that ended without one did not say it was done
+        where = "stdout" if args.output in (None, "-") else args.output
+        plural = "s" * (tunes != 1)
+        print(f"irish-tune transpose: wrote {tunes} tune{plural} to {where}", file=sys.stderr)
     return 1 if failed or without else 0
 
 

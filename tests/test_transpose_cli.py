@@ -36,6 +36,11 @@ def _transpose(args: list[str], capsys) -> tuple[int, str, str]:
     return status, out, err
 
 
+def _wrote(tunes: int, where: str = "stdout") -> str:
+    """The last line transpose says on stderr when every tune is written."""
+    return f"irish-tune transpose: wrote {tunes} tune{'s' * (tunes != 1)} to {where}\n"
+
+
 def _tunes(text: str) -> list[AbcTune]:
     return [parse_abc(tune) for _, tune in split_tunebook(text)]
 
@@ -77,7 +82,7 @@ def test_without_a_key_tunes_are_written_normalised_as_the_corpus_is(tmp_path, c
     book = tmp_path / "book.abc"
     book.write_text(KESH + "\n" + DORIAN, encoding="utf-8")
     status, out, err = _transpose([str(book)], capsys)
-    assert (status, err) == (0, "")
+    assert (status, err) == (0, _wrote(2))
     written = _tunes(out)
     assert [t.key.name for t in written] == ["C major", "D dorian"]
     assert [t.fields["Z"] for t in written] == [["G major"], ["E dorian"]]
@@ -93,7 +98,7 @@ def test_with_a_key_each_tune_moves_by_the_nearest_interval(tmp_path, capsys):
     book = tmp_path / "kesh.abc"
     book.write_text(KESH, encoding="utf-8")
     status, out, err = _transpose([str(book), "--key", "A", "-o", str(out_file)], capsys)
-    assert (status, out, err) == (0, "", "")
+    assert (status, out, err) == (0, "", _wrote(1, str(out_file)))
     text = out_file.read_text(encoding="utf-8")
     (back,) = _tunes(text)
     _assert_transposed(parse_abc(KESH), back, "A")  # G to A: up a tone, not down a seventh
@@ -109,7 +114,7 @@ def test_a_section_title_stays_before_the_part_it_opens(tmp_path, capsys):
     book = tmp_path / "parts.abc"
     book.write_text(source, encoding="utf-8")
     status, out, err = _transpose([str(book), "--key", "A"], capsys)
-    assert (status, err) == (0, "")
+    assert (status, err) == (0, _wrote(1))
     assert ":||:" not in out and "fec ecB :|\nT:Part B\n|: aga fec |" in out, out
     (back,) = _tunes(out)
     titles = [(0, "Part A"), (29, "Part B")]
@@ -136,7 +141,7 @@ def test_the_output_round_trips_through_check_at_the_pitches_asked(source, tmp_p
         report = check_text(out)
         assert report.round_trip_ok == report.tunes == len(written), report.failures
     status, out, err = _transpose([str(book)], capsys)
-    assert (status, err) == (0, "")
+    assert (status, err) == (0, _wrote(len(_tunes(out))))
     report = check_text(out)
     assert report.round_trip_ok == report.tunes == len(sources), report.failures
     for source_tune, back in zip(sources, _tunes(out)):
@@ -239,7 +244,7 @@ def test_what_the_reader_did_not_read_as_written_is_said_as_check_says_it(tmp_pa
     caplog.clear()
     capsys.readouterr()
     status, out, err = _transpose([str(book), "--key", "A"], capsys)
-    assert (status, err) == (0, "")
+    assert (status, err) == (0, _wrote(3))
     assert len(_tunes(out)) == 3 and "DEFG" not in out and "EFGA" not in out
     said = warnings_of(caplog, "modeling_irish.transpose_cli")
     assert said == checked
@@ -260,7 +265,7 @@ def test_music_after_a_blank_line_is_named_as_check_names_it(tmp_path, capsys, c
     caplog.clear()
     capsys.readouterr()
     status, out, err = _transpose([str(book)], capsys)
-    assert (status, err, len(_tunes(out))) == (0, "", 1)
+    assert (status, err, len(_tunes(out))) == (0, _wrote(1), 1)
     assert checked == [
         f"{book}: X:1 Cut: 1 line(s) after the blank line 6 not read (a blank line ends a tune), "
         "the first at line 7"
@@ -274,7 +279,7 @@ def test_transpose_names_three_tune_warnings_a_kind_then_counts_them(tmp_path, c
     book = tmp_path / "many.abc"
     book.write_text("".join(two.format(x=x) for x in range(1, 6)), encoding="utf-8")
     status, out, err = _transpose([str(book)], capsys)
-    assert (status, err, len(_tunes(out))) == (0, "", 5)
+    assert (status, err, len(_tunes(out))) == (0, _wrote(5), 5)
     assert warnings_of(caplog, "modeling_irish.transpose_cli") == [
         f"{book}: X:{x} Two {x}: voice V:2 dropped" for x in range(1, 4)
     ] + [
