@@ -268,7 +268,10 @@ def add_generate_args(parser: argparse.ArgumentParser) -> None:
 def add_render_args(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``irish-tune render``."""
     parser.add_argument(
-        "files", nargs="+", help="ABC files (one or several tunes each; '-': stdin)"
+        "files",
+        nargs="+",
+        help="ABC files (one or several tunes each), folders of .abc files, thesession.org "
+        "dumps, - for stdin, or the books bundled with music21 (as check reads them)",
     )
     parser.add_argument(
         "--out",

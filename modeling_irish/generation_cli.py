@@ -331,7 +331,8 @@ def run_generate(args: argparse.Namespace) -> int:
 
 def run_render(args: argparse.Namespace) -> int:
     """``irish-tune render``: SVG, MIDI, WAV and MusicXML (those of ``--formats``) of every tune
-    of ABC files (``-``: stdin).
+    of ABC files, folders, thesession.org dumps, music21's books and ``-`` (stdin), read as
+    ``check`` reads them (`_render_books`).
 
     Each file's tunes are written as ``OUT/<file name>`` (one tune) or ``OUT/<file name>_<n>``,
     the name without leading dots and cut to fit (`render_base`: ``.t.abc`` gives ``t``);
@@ -352,23 +353,12 @@ def run_render(args: argparse.Namespace) -> int:
     format). Every file is read before anything is rendered, so a wrong path fails at
     once. A format this machine cannot make is skipped with one note; when none of
     ``--formats`` can be made, the note is a `ValueError` (exit status 2). On a terminal a bar
-    on stderr counts the tunes, cleared while each tune's paths are printed on stdout."""
-    from .abc_sources import text_tunes, text_without_tunes
+    on stderr counts the tunes, cleared while each tune's paths are printed on stdout; a last
+    line on stderr counts the tunes rendered and their files, or those not rendered."""
     from .render import tune_label
 
     refuse_usage_problem(render_usage_problem(args))  # parse_args refused it already
-    books: list[tuple[str, str, list]] = []  # each file's name, base for outputs and tunes
-    for path in args.files:
-        where = "stdin" if path == "-" else path
-        # a thesession.org dump: a tune a row, one that gives no tune too (it fails, named)
-        found, why = read_dump(path, unreadable=True), "no dump row"
-        if found is None:  # read once: a warning about its encoding is said once
-            text = read_input(path)  # a missing, binary or prose file is refused with its reason
-            found = list(text_tunes(text, where))
-            why = text_without_tunes(text, "empty input" if path == "-" else "empty file")
-        if not found:  # a dump on stdin among the reasons: read by its file's suffix alone
-            raise ValueError(f"no tune in {where}: {why}")
-        books.append((where, render_base(path, [base for _, base, _ in books]), found))
+    books = _render_books(args.files)
     formats = usable_formats(list(args.formats), args.soundfont, "render", require=True)
     out_folder(args.out)
     stems = render_stems(books)
@@ -377,7 +367,7 @@ def run_render(args: argparse.Namespace) -> int:
     earlier = generated_files(args.out, names)
     written: set[str] = set()
     kept: set[str] = set()  # unmarked earlier SVG pages the rendering named: not named again
-    failed = 0
+    failed = files = 0
     tunes = [raw for _, _, found in books for raw in found]
     tqdm = progress_bar_class()
     with (
@@ -404,14 +394,61 @@ def run_render(args: argparse.Namespace) -> int:
                     said=said, kept=kept,
                 )  # fmt: skip
             failed += not whole  # a MusicXML not made too: its other files are written
+            files += len(made)
             taken.update(made)
             written.update(os.path.basename(path) for path in [*made, *kept])
     left = {name for name in earlier - written if os.path.lexists(os.path.join(args.out, name))}
     # said once, after every tune; of the same tunes maybe (another --formats): not "other tunes"
     warn_stale(args.out, left, "render", names, "this run did not write them")
-    if failed:
-        print(f"irish-tune render: {failed} of {len(stems)} tunes not rendered", file=sys.stderr)
+    _say_rendered(len(stems), failed, files, args.out)
     return 1 if failed else 0
+
+
+def _say_rendered(tunes: int, failed: int, files: int, out: str) -> None:
+    """The closing line of ``irish-tune render`` on stderr, whether or not every tune was
+    rendered (a long run ended without one did not say it was done): how many tunes were not,
+    else how many files the tunes were rendered to, and where.
+
+    >>> import contextlib, io
+    >>> with contextlib.redirect_stderr(io.StringIO()) as err:
+    ...     _say_rendered(2, 0, 4, "out")
+    >>> err.getvalue()
+    'irish-tune render: rendered 2 tunes to 4 files in out\\n'
+    """
+    if failed:
+        said = f"{failed} of {tunes} tunes not rendered"
+    else:
+        said = f"rendered {_count(tunes, 'tune')} to {_count(files, 'file')} in {out}"
+    print(f"irish-tune render: {said}", file=sys.stderr)
+
+
+def _render_books(sources: list[str]) -> list[tuple[str, str, list[RawTune]]]:
+    """The tunes of ``sources`` read as ``check`` and ``transpose`` read them (`tune_texts`:
+    files, folders, thesession.org dumps, music21's books, ``-``; a source given twice read
+    once, with a warning), grouped by the file each comes from, as ``(file, base, tunes)``:
+    ``base`` names the file's outputs (`render_base`, unique in the run). A source without a
+    tune is a `ValueError` that says why, as each is read before anything is rendered."""
+    from itertools import groupby
+
+    without: list[tuple[str, str]] = []
+    tunes = list(tune_texts(sources, without))
+    if without:  # a dump on stdin among the reasons: read by its file's suffix alone
+        raise ValueError("; ".join(f"no tune in {where}: {why}" for where, why in without))
+    books: list[tuple[str, str, list[RawTune]]] = []
+    # a folder's or a music21 book's files one after another: each file its own outputs
+    for (source, file), found in groupby(tunes, key=lambda raw: (raw.source, raw.file)):
+        name = file or source  # a music21 book's file as it is named (`oneills1850/0001-0050.abc`)
+        books.append((name, render_base(name, [base for _, base, _ in books]), list(found)))
+    return books
+
+
+def _count(n: int, noun: str) -> str:
+    """``n`` and ``noun``, plural unless one.
+
+    >>> _count(1, "tune"), _count(3, "file")
+    ('1 tune', '3 files')
+    """
+    return f"{n} {noun}{'s' * (n != 1)}"
 
 
 def _warn_not_as_written(raw: RawTune, said: CappedWarnings) -> None:

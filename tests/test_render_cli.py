@@ -318,5 +318,50 @@ def test_render_cli_shows_its_progress_on_a_terminal_clear_of_the_paths(
     captured = capsys.readouterr()
     draws = [d for d in captured.err.split("\r") if d.startswith("Rendering")]
     assert draws and "3/3" in draws[-1], captured.err  # every tune counted, of a known total
-    assert captured.err.endswith("\r"), captured.err  # cleared: no bar left on the terminal
+    bar, last = captured.err.rsplit("\r", 1)  # cleared: no bar left, then the closing line
+    assert last == f"irish-tune render: rendered 3 tunes to 3 files in {tmp_path / 'out'}\n"
     assert "Rendering" not in captured.out and "two_3.mid" in captured.out
+
+
+def test_render_reads_a_folder_as_check_does_each_file_its_own_names(tmp_path, capsys, caplog):
+    """A folder is read as ``check`` and ``transpose`` read it (every ``*.abc`` under it), each
+    file's tunes named by that file, made unique; a file given beside its folder is read once,
+    with a warning; the last line on stderr counts the tunes and files."""
+    from modeling_irish.cli import main
+
+    folder = tmp_path / "books"
+    (folder / "sub").mkdir(parents=True)
+    book = _write(folder / "book.abc", BOOK.replace("[[AF]", "ABA ABd|]"))
+    _write(folder / "sub" / "book.abc", ABC)
+    out = tmp_path / "out"
+    argv = ["render", str(folder), book, "--out", str(out), "--formats", "midi"]
+    assert main(argv) == 0
+    assert sorted(p.name for p in out.iterdir()) == [
+        "book-2.mid", "book_1.mid", "book_2.mid", "book_3.mid"
+    ]  # fmt: skip
+    said = f"{book} given twice (inside a folder also given {folder}): read once"
+    assert said in caplog.text
+    err = capsys.readouterr().err
+    assert err.endswith(f"irish-tune render: rendered 4 tunes to 4 files in {out}\n")
+
+
+def test_render_reads_music21s_books_by_name_each_file_its_own_names(tmp_path, monkeypatch):
+    """``oneills1850``, ``ryansMammoth`` and ``music21`` (both) are read as ``check`` reads them
+    (here from a small stand-in for music21's corpus), each file's tunes named by its file; a
+    book given beside ``music21`` is read once."""
+    from modeling_irish.cli import main
+
+    books = [("oneills1850", "0001-0002.abc", BOOK), ("ryansMammoth", "r.abc", ABC)]
+    for name, file, text in books:
+        (tmp_path / name).mkdir()
+        _write(tmp_path / name / file, text.replace("[[AF]", "ABA ABd|]"))
+    monkeypatch.setattr("modeling_irish.abc_sources._music21_folder", lambda name: tmp_path / name)
+    out = tmp_path / "out"
+    assert main(["render", "oneills1850", "--out", str(out), "--formats", "midi"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == [f"0001-0002_{n}.mid" for n in (1, 2, 3)]
+    both = tmp_path / "both"
+    argv = ["render", "music21", "ryansMammoth", "--out", str(both), "--formats", "midi"]
+    assert main(argv) == 0
+    assert sorted(p.name for p in both.iterdir()) == [
+        "0001-0002_1.mid", "0001-0002_2.mid", "0001-0002_3.mid", "r.mid"
+    ]  # fmt: skip
