@@ -537,6 +537,23 @@ def test_bench_evaluate_generation_times_each_stage_of_the_training_side(tmp_pat
     assert all(float(seconds) >= 0 for seconds in stages.values())
 
 
+def test_bench_evaluate_generation_removes_its_cache_when_a_read_fails(tmp_path, monkeypatch):
+    """Its `--train` cache folder (a temporary one) was removed only after both reads: a read
+    that failed or a Ctrl-C left ``bench_evaluate_generation-*`` in the temporary folder."""
+    import tempfile
+
+    script = load_benchmark("bench_evaluate_generation")
+
+    def interrupted(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(script, "read_train_corpus", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        script.main(["--corpus", "book.abc"])
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("format_", ["midi", "musicxml"])
 def test_bench_render_says_the_time_or_the_error_of_each_case(
     format_, tmp_path, monkeypatch, capsys
