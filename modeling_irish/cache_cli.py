@@ -103,7 +103,7 @@ def _print_text(
 ) -> None:
     """The plain-text report: one line per entry (its size, its name), then the total removed
     and what is kept (entries not stale, or that could not be removed, as sized before)."""
-    from modeling_irish.cache_pruning import counted
+    from tokenization.capped_warnings import counted
 
     verb, freed = ("would remove", "would free") if args.dry_run else ("removed", "freed")
     keep = "would keep" if args.dry_run else "kept"
@@ -111,7 +111,8 @@ def _print_text(
         print(f"{shown_size(size):>9}  {path.name}")
     days = counted(float(args.older_than_days), "day")
     total = shown_size(sum(stale.values()))
+    gone, left = (counted(len(entries), "entry", "entries") for entries in (stale, kept))
     print(
-        f"{folder}: {verb} {counted(len(stale), 'entry')} unused for {days} ({total} {freed}); "
-        f"{keep} {counted(len(kept), 'entry')} ({shown_size(sum(kept.values()))})"
+        f"{folder}: {verb} {gone} unused for {days} ({total} {freed}); "
+        f"{keep} {left} ({shown_size(sum(kept.values()))})"
     )

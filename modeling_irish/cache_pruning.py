@@ -12,13 +12,13 @@ import shutil
 import time
 from pathlib import Path
 
+from tokenization.capped_warnings import counted
 from tokenization.writer_folders import own_writer_name
 
 __all__ = [
     "CORPUS_USED_FILE",
     "CachePruneError",
     "cache_entries",
-    "counted",
     "entry_size",
     "prune_caches",
     "prune_corpus_cache",
@@ -42,24 +42,11 @@ class CachePruneError(OSError):
 
     def __init__(self, removed: list[Path], failures: dict[Path, OSError]) -> None:
         lines = "".join(f"\n  {path}: {err.strerror or err}" for path, err in failures.items())
-        super().__init__(f"cannot remove {counted(len(failures), 'cache entry')}:{lines}")
+        super().__init__(
+            f"cannot remove {counted(len(failures), 'cache entry', 'cache entries')}:{lines}"
+        )
         self.removed = removed
         self.failures = failures
-
-
-def counted(count: float, noun: str) -> str:
-    """``count`` and ``noun``, agreed in number (a plural by ``s``; ``y`` after a consonant
-    to ``ies``, after a vowel kept: ``keys``, ``days``).
-
-    >>> counted(1, "entry"), counted(3, "entry"), counted(1.0, "day"), counted(0.5, "day")
-    ('1 entry', '3 entries', '1 day', '0.5 days')
-    >>> counted(2, "key"), counted(2, "toy"), counted(2, "guy"), counted(0, "file")
-    ('2 keys', '2 toys', '2 guys', '0 files')
-    """
-    if count != 1:
-        consonant_y = noun.endswith("y") and noun[-2:-1].lower() not in ("", *"aeiou")
-        noun = noun[:-1] + "ies" if consonant_y else noun + "s"
-    return f"{count:g} {noun}" if isinstance(count, float) else f"{count} {noun}"
 
 
 def _last_used(path: Path, used_file: str | None) -> float:
@@ -138,8 +125,9 @@ def remove_cache_entries(
         else:
             removed.append(path)
     if removed:
-        logger.info("cache %s: removed %s unused for %s", cache_dir,
-                    counted(len(removed), "entry"), counted(older_than_days, "day"))  # fmt: skip
+        gone = counted(len(removed), "entry", "entries")
+        logger.info("cache %s: removed %s unused for %s", cache_dir, gone,
+                    counted(older_than_days, "day"))  # fmt: skip
     if failures:
         raise CachePruneError(removed, failures)
     return removed

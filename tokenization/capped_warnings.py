@@ -216,13 +216,17 @@ def _one_of(kind: str) -> str:
     return kind
 
 
-def counted(n: int, noun: str, plural: str | None = None) -> str:
-    """``n`` and ``noun``, plural unless one (``plural``, else ``noun`` and ``s``).
+def counted(n: float, noun: str, plural: str | None = None) -> str:
+    """``n`` and ``noun``, plural unless one (``plural``, else ``noun`` and ``s``); a float
+    ``n`` shown as short as it reads (``1 day``, ``0.5 days``).
 
     >>> counted(1, "tune"), counted(12, "value"), counted(2, "entry", "entries")
     ('1 tune', '12 values', '2 entries')
+    >>> counted(1.0, "day"), counted(0.5, "day"), counted(0, "entry", "entries")
+    ('1 day', '0.5 days', '0 entries')
     """
-    return f"{n} {noun}" if n == 1 else f"{n} {plural or noun + 's'}"
+    shown = f"{n:g}" if isinstance(n, float) else f"{n}"
+    return f"{shown} {noun}" if n == 1 else f"{shown} {plural or noun + 's'}"
 
 
 #: the `WarningRecorder` blocks open in this context (this thread's, or work handed on with
